@@ -1,0 +1,34 @@
+#include "net/log.hpp"
+
+#include <cstdlib>
+#include <unistd.h>
+
+namespace net::log {
+
+bool color_enabled(std::FILE* stream) {
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color != nullptr && no_color[0] != '\0') {
+        return false;
+    }
+    return ::isatty(::fileno(stream)) == 1;
+}
+
+void write_line(std::FILE* stream, Style style, std::string_view text) {
+    std::string_view prefix;
+    std::string_view color;
+    switch (style) {
+    case Style::plain: break;
+    case Style::step: color = "\x1b[36m"; break;
+    case Style::good: color = "\x1b[32m"; break;
+    case Style::warning: prefix = "warning: "; color = "\x1b[33m"; break;
+    case Style::error: prefix = "error: "; color = "\x1b[31m"; break;
+    }
+    if (!color.empty() && color_enabled(stream)) {
+        fmt::print(stream, "{}{}{}\x1b[0m\n", color, prefix, text);
+    } else {
+        fmt::print(stream, "{}{}\n", prefix, text);
+    }
+    std::fflush(stream);
+}
+
+}  // namespace net::log

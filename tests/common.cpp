@@ -1,0 +1,267 @@
+// Unit tests of common/: the helpers every lesson leans on, including their error paths.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+#include "harness.hpp"
+#include "net/address.hpp"
+#include "net/args.hpp"
+#include "net/error.hpp"
+#include "net/fd.hpp"
+#include "net/log.hpp"
+#include "net/tcp.hpp"
+
+namespace {
+
+bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+
+std::string message_of(auto&& fn) {
+    try {
+        fn();
+    } catch (const std::exception& error) {
+        return error.what();
+    }
+    return "(nothing thrown)";
+}
+
+}  // namespace
+
+TEST_CASE("Fd closes its descriptor exactly once and moves ownership") {
+    int raw = -1;
+    {
+        net::Fd first{::dup(0)};
+        raw = first.get();
+        REQUIRE(is_open(raw));
+        net::Fd second = std::move(first);
+        CHECK_FALSE(first.valid());
+        CHECK(second.get() == raw);
+        net::Fd third;
+        third = std::move(second);
+        CHECK(third.get() == raw);
+        CHECK(is_open(raw));
+    }
+    CHECK_FALSE(is_open(raw));
+
+    net::Fd kept{::dup(0)};
+    const int released = kept.release();
+    CHECK_FALSE(kept.valid());
+    CHECK(is_open(released));
+    ::close(released);
+}
+
+TEST_CASE("check() passes results through and names the failing call") {
+    CHECK(net::check(5, "fine") == 5);
+    CHECK(net::check(static_cast<ssize_t>(0), "fine") == 0);
+    errno = EBADF;
+    try {
+        net::check(-1, "close 99");
+        FAIL("check(-1) did not throw");
+    } catch (const std::system_error& error) {
+        CHECK(error.code().value() == EBADF);
+        CHECK(std::string(error.what()).find("close 99") == 0);
+    }
+    const std::string message = message_of([] { net::throw_errno("connect 127.0.0.1:9", ECONNREFUSED); });
+    CHECK(message == "connect 127.0.0.1:9: Connection refused");
+}
+
+TEST_CASE("todo() throws NotImplemented, which reads as not started") {
+    CHECK_THROWS_AS(net::todo("resolve_all"), net::NotImplemented);
+    CHECK(message_of([] { net::todo("resolve_all"); }) == "not started: resolve_all");
+}
+
+TEST_CASE("resolve() returns numeric IPv4 and IPv6 addresses as text") {
+    const auto v4 = net::resolve("127.0.0.1", "8080");
+    REQUIRE_FALSE(v4.empty());
+    CHECK(v4.front().family == AF_INET);
+    CHECK(v4.front().socktype == SOCK_STREAM);
+    CHECK(net::to_string(v4.front().address) == "127.0.0.1:8080");
+
+    const auto v6 = net::resolve("::1", "443");
+    REQUIRE_FALSE(v6.empty());
+    CHECK(v6.front().family == AF_INET6);
+    CHECK(net::to_string(v6.front().address) == "[::1]:443");
+
+    const auto udp = net::resolve("127.0.0.1", "53", net::udp_hints());
+    CHECK(udp.front().socktype == SOCK_DGRAM);
+}
+
+TEST_CASE("resolve() turns getaddrinfo errors into exceptions with gai's message") {
+    try {
+        (void)net::resolve("not-an-address", "80", net::tcp_hints(AI_NUMERICHOST));
+        FAIL("resolve did not throw");
+    } catch (const std::system_error& error) {
+        CHECK(error.code().category() == net::gai_category());
+        CHECK(error.code().value() == EAI_NONAME);
+        CHECK(std::string(error.what()).find("not-an-address") != std::string::npos);
+        CHECK(std::string(error.what()).find(::gai_strerror(EAI_NONAME)) != std::string::npos);
+    }
+    CHECK_THROWS_AS((void)net::resolve("127.0.0.1", "no-such-service-here"), std::system_error);
+}
+
+TEST_CASE("to_string() handles both families and says so for others") {
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(5000);
+    v4.sin_addr.s_addr = htonl(0x7f000001);
+    CHECK(net::to_string(reinterpret_cast<const sockaddr&>(v4)) == "127.0.0.1:5000");
+
+    sockaddr_in6 v6{};
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(80);
+    ::inet_pton(AF_INET6, "2001:db8::1", &v6.sin6_addr);
+    CHECK(net::to_string(reinterpret_cast<const sockaddr&>(v6)) == "[2001:db8::1]:80");
+
+    sockaddr other{};
+    other.sa_family = AF_UNIX;
+    CHECK(net::to_string(other).find("family") != std::string::npos);
+}
+
+TEST_CASE("listen_tcp() binds loopback, port 0 gets a real port, SO_REUSEADDR is on") {
+    const int before = harness::open_fd_count();
+    {
+        net::Fd listener = net::listen_tcp("127.0.0.1", 0);
+        const std::uint16_t port = net::local_port(listener.get());
+        CHECK(port != 0);
+        CHECK(net::to_string(net::local_address(listener.get())) == "127.0.0.1:" + std::to_string(port));
+        int reuse = 0;
+        socklen_t length = sizeof reuse;
+        REQUIRE(::getsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &length) == 0);
+        CHECK(reuse != 0);
+
+        net::Fd client = net::connect_tcp("127.0.0.1", port, harness::default_timeout);
+        net::Fd accepted = harness::accept_within(listener.get());
+        CHECK(net::to_string(net::peer_address(accepted.get())) == net::to_string(net::local_address(client.get())));
+    }
+    CHECK(harness::open_fd_count() == before);
+}
+
+TEST_CASE("listen_tcp() on ::1 works over IPv6") {
+    net::Fd listener = net::listen_tcp("::1", 0);
+    const std::uint16_t port = net::local_port(listener.get());
+    CHECK(net::to_string(net::local_address(listener.get())) == "[::1]:" + std::to_string(port));
+    net::Fd client = net::connect_tcp("::1", port, harness::default_timeout);
+    CHECK(client.valid());
+}
+
+TEST_CASE("listen_tcp() reports a port in use with the address") {
+    net::Fd first = net::listen_tcp("127.0.0.1", 0);
+    const std::uint16_t port = net::local_port(first.get());
+    const std::string message = message_of([port] { (void)net::listen_tcp("127.0.0.1", port); });
+    CHECK(message == "bind 127.0.0.1:" + std::to_string(port) + ": Address already in use");
+}
+
+TEST_CASE("connect_tcp() fails fast on a closed port") {
+    std::uint16_t port = 0;
+    {
+        net::Fd probe = net::listen_tcp("127.0.0.1", 0);
+        port = net::local_port(probe.get());
+    }  // closed: nothing listens there now
+    try {
+        (void)net::connect_tcp("127.0.0.1", port, harness::default_timeout);
+        FAIL("connect to a closed port succeeded");
+    } catch (const std::system_error& error) {
+        CHECK(error.code().value() == ECONNREFUSED);
+        CHECK(std::string(error.what()).find("connect 127.0.0.1:") == 0);
+    }
+}
+
+TEST_CASE("connect_tcp() gives up on time when the accept queue is full") {
+    // Backlog 0 leaves room for one queued connection; further SYNs are dropped
+    // silently, so only the timeout ends the wait.
+    net::Fd listener = net::listen_tcp("127.0.0.1", 0, 0);
+    const std::uint16_t port = net::local_port(listener.get());
+    std::vector<net::Fd> queued;
+    const auto start = std::chrono::steady_clock::now();
+    bool timed_out = false;
+    for (int i = 0; i < 8 && !timed_out; ++i) {
+        try {
+            queued.push_back(net::connect_tcp("127.0.0.1", port, std::chrono::milliseconds(300)));
+        } catch (const std::system_error& error) {
+            CHECK(error.code().value() == ETIMEDOUT);
+            timed_out = true;
+        }
+    }
+    CHECK(timed_out);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+}
+
+TEST_CASE("Args parses --host and --port and rejects bad values clearly") {
+    const net::Usage usage{.program = "demo", .summary = "a demo",
+                           .options = {{"--count", "N", "how many", "3"}, {"--verbose", "", "say more"}}};
+    SUBCASE("defaults: loopback host, kernel-chosen port") {
+        const char* argv[] = {"demo"};
+        const net::Args args(1, argv, usage);
+        CHECK(args.host() == "127.0.0.1");
+        CHECK(args.port() == 0);
+        CHECK(args.integer("--count", 1, 10) == 3);
+        CHECK_FALSE(args.flag("--verbose"));
+    }
+    SUBCASE("values") {
+        const char* argv[] = {"demo", "--host", "::1", "--port", "8080", "--count", "7", "--verbose"};
+        const net::Args args(8, argv, usage);
+        CHECK(args.host() == "::1");
+        CHECK(args.port() == 8080);
+        CHECK(args.integer("--count", 1, 10) == 7);
+        CHECK(args.flag("--verbose"));
+    }
+    SUBCASE("errors") {
+        auto error_for = [&](std::vector<const char*> argv) {
+            argv.insert(argv.begin(), "demo");
+            return message_of([&] { net::Args(static_cast<int>(argv.size()), argv.data(), usage); });
+        };
+        CHECK(error_for({"--port", "abc"}) == "--port must be a whole number, got 'abc'");
+        CHECK(error_for({"--port", "70000"}) == "--port must be between 0 and 65535, got 70000");
+        CHECK(error_for({"--port", "-1"}) == "--port must be between 0 and 65535, got -1");
+        CHECK(error_for({"--port"}) == "--port needs a value");
+        CHECK(error_for({"--frobnicate"}) == "unknown option --frobnicate");
+        CHECK(error_for({"extra"}) == "unexpected argument 'extra'");
+    }
+}
+
+TEST_CASE("run_main() maps outcomes to exit statuses") {
+    const net::Usage usage{.program = "demo", .summary = "a demo"};
+    const char* help[] = {"demo", "--help"};
+    CHECK(net::run_main(2, help, usage, [](const net::Args&) { return 5; }) == 0);
+    const char* bad[] = {"demo", "--port", "x"};
+    CHECK(net::run_main(3, bad, usage, [](const net::Args&) { return 0; }) == 2);
+    const char* fine[] = {"demo"};
+    CHECK(net::run_main(1, fine, usage, [](const net::Args&) { return 0; }) == 0);
+    CHECK(net::run_main(1, fine, usage, [](const net::Args&) -> int { net::throw_errno("socket", EMFILE); }) == 1);
+    CHECK(net::run_main(1, fine, usage, [](const net::Args&) -> int {
+              (void)net::resolve("x y", "80", net::tcp_hints(AI_NUMERICHOST));
+              return 0;
+          }) == 2);
+}
+
+TEST_CASE("help text lists --host with its loopback default and the extra options") {
+    const net::Usage usage{.program = "demo", .summary = "a demo", .options = {{"--count", "N", "how many", "3"}}};
+    const std::string help = net::help_text(usage);
+    CHECK(help.find("usage: demo [options]") == 0);
+    CHECK(help.find("default 127.0.0.1") != std::string::npos);
+    CHECK(help.find("--count N") != std::string::npos);
+    CHECK(help.find("(default 3)") != std::string::npos);
+}
+
+TEST_CASE("colour is off when NO_COLOR is set or the stream is not a terminal") {
+    ::setenv("NO_COLOR", "1", 1);
+    CHECK_FALSE(net::log::color_enabled(stdout));
+    ::unsetenv("NO_COLOR");
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file != nullptr);
+    CHECK_FALSE(net::log::color_enabled(file));
+    net::log::write_line(file, net::log::Style::error, "plain");
+    std::rewind(file);
+    char line[64] = {};
+    CHECK(std::fgets(line, sizeof line, file) != nullptr);
+    CHECK(std::string(line) == "error: plain\n");
+    std::fclose(file);
+}
