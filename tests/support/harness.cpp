@@ -25,6 +25,9 @@ namespace {
 std::mutex step_mutex;
 std::string step_name = "(no step named)";
 
+std::mutex failure_mutex;
+std::exception_ptr server_failure;
+
 }  // namespace
 
 Timeout::Timeout(std::string_view step, milliseconds waited)
@@ -45,6 +48,27 @@ std::string current_step() {
     return step_name;
 }
 
+void record_server_failure(std::exception_ptr error) {
+    const std::lock_guard lock(failure_mutex);
+    server_failure = std::move(error);
+}
+
+void clear_server_failure() {
+    const std::lock_guard lock(failure_mutex);
+    server_failure = nullptr;
+}
+
+void rethrow_server_failure() {
+    std::exception_ptr error;
+    {
+        const std::lock_guard lock(failure_mutex);
+        error = server_failure;
+    }
+    if (error) {
+        std::rethrow_exception(error);
+    }
+}
+
 void fatal_timeout(std::string_view what) {
     fmt::print(stderr, "\nTIMEOUT: {} did not finish and could not be unblocked; ending the test run\n", what);
     std::fflush(stderr);
@@ -60,11 +84,13 @@ namespace {
 void wait_for(int fd, short events, const Deadline& deadline, std::string_view step) {
     pollfd waiting{fd, events, 0};
     for (;;) {
+        rethrow_server_failure();
         const auto left = deadline.remaining();
         if (left.count() <= 0) {
             throw Timeout(step, deadline.budget());
         }
-        const int ready = ::poll(&waiting, 1, static_cast<int>(left.count()));
+        // Short slices, so that a server that failed meanwhile is noticed.
+        const int ready = ::poll(&waiting, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 20)));
         if (ready > 0) {
             return;
         }
@@ -177,6 +203,9 @@ void Client::send(std::string_view bytes, milliseconds timeout) {
             if (errno == EINTR || errno == EAGAIN) {
                 continue;
             }
+            const int error = errno;
+            rethrow_server_failure();
+            errno = error;
             transcript_.note(fmt::format("send failed: {}", std::strerror(errno)));
             net::throw_errno(fmt::format("test's send to the {}", peer_));
         }
@@ -196,6 +225,9 @@ std::string Client::recv_some(milliseconds timeout) {
             if (errno == EINTR || errno == EAGAIN) {
                 continue;
             }
+            const int error = errno;
+            rethrow_server_failure();
+            errno = error;
             transcript_.note(fmt::format("recv failed: {}", std::strerror(errno)));
             net::throw_errno(fmt::format("test's recv from the {}", peer_));
         }
@@ -225,6 +257,7 @@ std::string Client::recv_exact(std::size_t n, milliseconds timeout) {
             throw Timeout(current_step(), timeout);
         }
         if (piece.empty()) {
+            rethrow_server_failure();
             throw std::runtime_error(fmt::format("the {} closed the connection after {} of the {} bytes expected",
                                                  peer_, bytes.size(), n));
         }
@@ -301,7 +334,15 @@ std::ostream& operator<<(std::ostream& out, const Client& client) {
 
 LoopbackServer::LoopbackServer(std::function<void(int listener)> body, std::string_view host)
     : listener_(net::listen_tcp(host, 0)), port_(net::local_port(listener_.get())) {
-    std::packaged_task<void()> task([body = std::move(body), listener = listener_.get()] { body(listener); });
+    clear_server_failure();
+    std::packaged_task<void()> task([body = std::move(body), listener = listener_.get()] {
+        try {
+            body(listener);
+        } catch (...) {
+            record_server_failure(std::current_exception());
+            throw;
+        }
+    });
     done_ = task.get_future();
     thread_ = std::thread(std::move(task));
 }
@@ -328,6 +369,9 @@ void LoopbackServer::join(milliseconds timeout) {
 
 LoopbackServer::~LoopbackServer() {
     if (!joined_) {
+        // The test is over (it failed, most likely): wake a server still
+        // waiting in accept() instead of letting it run into its timeout.
+        ::shutdown(listener_.get(), SHUT_RDWR);
         try {
             join();
         } catch (...) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <future>
 #include <ostream>
@@ -41,6 +42,13 @@ private:
     std::string previous_;
 };
 [[nodiscard]] std::string current_step();
+
+// When a LoopbackServer's function throws, the test's own waits stop at once
+// and re-throw that exception (a stub's "not started", say) instead of
+// running into their timeouts. A new LoopbackServer clears the record.
+void record_server_failure(std::exception_ptr error);
+void clear_server_failure();
+void rethrow_server_failure();
 
 // Ends the process with a report when something cannot be unblocked; a hung
 // thread cannot be joined, so this is the only honest way out.

@@ -1,0 +1,42 @@
+#pragma once
+// Exercise 02 — your first TCP server and client.
+//
+// Chapter 02 (book/src/02-tcp-client-server.md) walks through the echo server
+// and client in lessons/02-tcp-client-server/. Here you write the two halves
+// that matter yourself. Edit echo.cpp, then run ./workbook check 02.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "net/fd.hpp"
+
+namespace lesson02 {
+
+// The server's half: serves one client that accept() returned.
+//
+// Receive whatever the client sends and send the same bytes straight back,
+// until the client closes its side (recv returns 0). Return the total number
+// of bytes echoed. A client that connects and closes without sending anything
+// is not an error: return 0.
+//
+// You own `client`: it is closed when this function returns (net::Fd closes it
+// in its destructor), which tells the client you are done. Echo exactly the
+// bytes you received: recv tells you how many that is.
+std::size_t serve_client(net::Fd client);
+
+// The client's half: one round trip to an echo server.
+//
+// Resolve host and port (numeric addresses like "127.0.0.1" or "::1" must
+// work), create a socket, connect, send all of `message`, then receive until
+// exactly message.size() bytes have come back, and return them. The echo may
+// arrive in several pieces: one recv is not one message.
+//
+// Errors are exceptions: a failed system call throws std::system_error naming
+// the call (net::check / net::throw_errno), and a server that closes the
+// connection before the whole echo arrived throws std::runtime_error.
+// The socket is closed on every path.
+std::string echo_once(const std::string& host, std::uint16_t port, std::string_view message);
+
+}  // namespace lesson02

@@ -1,0 +1,80 @@
+// echo-client — the client half: connect, send a message, read the echo back.
+//
+//     echo-client --port 5000 "hello, server"
+//
+// socket → connect → send → recv until the whole echo is back → close.
+#include <cerrno>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/address.hpp"
+#include "net/args.hpp"
+#include "net/error.hpp"
+#include "net/fd.hpp"
+#include "net/log.hpp"
+
+namespace {
+
+int run(const net::Args& args) {
+    if (args.port() == 0) {
+        throw net::UsageError("--port is required: the port the echo server printed");
+    }
+    const std::string message = args.positional().empty() ? "hello, echo server\n" : args.positional()[0];
+
+    const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints());
+    const net::Endpoint& endpoint = endpoints.front();
+
+    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::log::step("socket() = fd {}", sock.get());
+
+    // connect(): the three-way handshake happens here (SYN, SYN-ACK, ACK).
+    if (::connect(sock.get(), endpoint.address.get(), endpoint.address.length) < 0) {
+        net::throw_errno("connect " + net::to_string(endpoint.address));
+    }
+    net::log::step("connect({}) from {}", net::to_string(endpoint.address),
+                   net::to_string(net::local_address(sock.get())));
+
+    std::size_t sent = 0;
+    while (sent < message.size()) {
+        const ssize_t n = ::send(sock.get(), message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            net::throw_errno("send");
+        }
+        sent += static_cast<std::size_t>(n);
+    }
+    net::log::step("send() = {} bytes", sent);
+
+    // TCP is a byte stream: the echo may arrive in several pieces, so keep
+    // reading until as many bytes came back as were sent.
+    std::string echo;
+    while (echo.size() < message.size()) {
+        char buffer[4096];
+        const ssize_t n = ::recv(sock.get(), buffer, sizeof buffer, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            net::throw_errno("recv");
+        }
+        if (n == 0) {
+            throw std::runtime_error("the server closed the connection before echoing everything");
+        }
+        net::log::step("recv() = {} bytes", n);
+        echo.append(buffer, static_cast<std::size_t>(n));
+    }
+    net::log::good("echo: {}", echo);
+    return echo == message ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const net::Usage usage{
+        .program = "echo-client",
+        .summary = "Connects to an echo server, sends MESSAGE and prints what comes back.",
+        .positional = "[MESSAGE]",
+        .max_positional = 1,
+    };
+    return net::run_main(argc, argv, usage, run);
+}

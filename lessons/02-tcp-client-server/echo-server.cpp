@@ -1,0 +1,118 @@
+// echo-server — the classic TCP server loop, one system call at a time.
+//
+//     echo-server --port 5000          then, in another terminal:  nc 127.0.0.1 5000
+//
+// socket → bind → listen → accept → recv/send until the client closes → close,
+// then accept the next client. Every call and its result is printed, so
+// running it is reading it. Ctrl-C stops it between clients or mid-read.
+#include <cerrno>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/address.hpp"
+#include "net/args.hpp"
+#include "net/error.hpp"
+#include "net/fd.hpp"
+#include "net/log.hpp"
+#include "net/signals.hpp"
+
+namespace {
+
+// Sends back everything the client sends, until it closes its side.
+void echo_until_closed(const net::Fd& client) {
+    char buffer[4096];
+    for (;;) {
+        const ssize_t received = ::recv(client.get(), buffer, sizeof buffer, 0);
+        if (received < 0) {
+            if (errno == EINTR) {
+                if (net::stop_requested()) {
+                    return;  // Ctrl-C while waiting for this client
+                }
+                continue;
+            }
+            net::throw_errno("recv");
+        }
+        if (received == 0) {
+            net::log::step("recv() = 0: the client closed its side (EOF)");
+            return;
+        }
+        net::log::step("recv() = {} bytes", received);
+
+        // send() may take fewer bytes than offered; loop until all are gone.
+        // (Chapter 03 is about exactly this.)
+        ssize_t sent = 0;
+        while (sent < received) {
+            const ssize_t n = ::send(client.get(), buffer + sent, static_cast<size_t>(received - sent), MSG_NOSIGNAL);
+            if (n < 0) {
+                net::throw_errno("send");
+            }
+            sent += n;
+        }
+        net::log::step("send() = {} bytes back", sent);
+    }
+}
+
+int serve(const net::Args& args) {
+    net::stop_on_signals();
+
+    // 1. Resolve where to listen: --host (127.0.0.1 by default) and --port.
+    const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints(AI_PASSIVE));
+    const net::Endpoint& endpoint = endpoints.front();
+
+    // 2. socket(): an unconnected endpoint, nothing on the network yet.
+    net::Fd listener{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::log::step("socket() = fd {}", listener.get());
+
+    // Lets a restarted server bind at once while old connections linger in
+    // TIME_WAIT (chapter 04 shows what happens without it).
+    const int on = 1;
+    net::check(::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), "setsockopt");
+
+    // 3. bind(): claim the address and port. Port 0 asks the kernel for a free one.
+    net::check(::bind(listener.get(), endpoint.address.get(), endpoint.address.length), "bind");
+    net::log::step("bind({})", net::to_string(endpoint.address));
+
+    // 4. listen(): from now on the kernel completes handshakes for us and
+    //    queues the connections until we accept() them.
+    net::check(::listen(listener.get(), SOMAXCONN), "listen");
+    net::log::info("listening on {}  (try: nc {} {})", net::to_string(net::local_address(listener.get())),
+                   args.host(), net::local_port(listener.get()));
+
+    while (!net::stop_requested()) {
+        // 5. accept(): wait for the next client; a new fd for that one connection.
+        sockaddr_storage peer{};
+        socklen_t peer_length = sizeof peer;
+        const int fd = ::accept(listener.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        if (fd < 0) {
+            if (errno == EINTR) {
+                continue;  // a signal: the loop condition decides
+            }
+            net::throw_errno("accept");
+        }
+        net::Fd client{fd};
+        net::log::step("accept() = fd {} from {}", client.get(), net::to_string(reinterpret_cast<sockaddr&>(peer)));
+
+        try {
+            echo_until_closed(client);
+        } catch (const std::system_error& error) {
+            // One client's trouble (a reset, say) must not stop the server.
+            net::log::warn("client {}: {}", net::to_string(reinterpret_cast<sockaddr&>(peer)), error.what());
+        }
+        // 6. close(): the Fd's destructor does it when `client` goes out of scope.
+        net::log::step("close(fd {})", client.get());
+    }
+    net::log::info("stopping: signal received");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const net::Usage usage{
+        .program = "echo-server",
+        .summary = "Echoes back whatever each TCP client sends, one client after another,\n"
+                   "printing every system call. Stop it with Ctrl-C.",
+    };
+    return net::run_main(argc, argv, usage, serve);
+}
