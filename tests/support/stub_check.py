@@ -2,7 +2,8 @@
 """Proves a pristine exercise stub fails its tests as "not started".
 
     stub_check.py EXERCISE_DIR TEST_BINARY   run by meson (suite "stubs")
-    stub_check.py --update [ROOT]            maintainers: record the stubs' hashes
+    stub_check.py --update [NN-name ...]     maintainers: record the stubs' hashes
+                                             (of the lessons named, or of all)
 
 The stub is checked only while its files still match the hashes recorded in
 exercise.json: a learner's own work never turns the maintainers' suite red
@@ -27,8 +28,10 @@ def stub_files(exercise_dir):
     return sorted(p for p in exercise_dir.iterdir() if p.suffix == ".cpp")
 
 
-def update(root):
+def update(root, names):
     for meta_path in sorted(root.glob("exercises/[0-9][0-9]-*/exercise.json")):
+        if names and meta_path.parent.name not in names:
+            continue
         meta = json.loads(meta_path.read_text())
         meta["stub_sha256"] = {p.name: sha256(p) for p in stub_files(meta_path.parent)}
         meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
@@ -69,8 +72,7 @@ def check(exercise_dir, binary):
 
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "--update":
-        root = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else pathlib.Path(__file__).resolve().parents[2]
-        update(root)
+        update(pathlib.Path(__file__).resolve().parents[2], sys.argv[2:])
         return 0
     if len(sys.argv) != 3:
         sys.exit(__doc__)

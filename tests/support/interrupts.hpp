@@ -1,0 +1,43 @@
+#pragma once
+// Injects EINTR (and the short reads and writes that come with it) into real
+// system calls, the way a signal does in production.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <pthread.h>
+#include <thread>
+
+namespace harness {
+
+// While alive, sends SIGUSR1 to `target` every `period`. The handler does
+// nothing and is installed without SA_RESTART, so a blocking recv/send/accept
+// in that thread returns -1 with errno == EINTR, or a short count when some
+// bytes had already moved. Code that treats EINTR as fatal, or a short count
+// as complete, breaks under it.
+//
+//     harness::LoopbackServer server([](int listener) {
+//         harness::InterruptStorm storm(::pthread_self());   // interrupt this thread
+//         lesson03::send_all(...);
+//     });
+class InterruptStorm {
+public:
+    explicit InterruptStorm(pthread_t target, std::chrono::microseconds period = std::chrono::microseconds(300));
+    ~InterruptStorm();
+    InterruptStorm(const InterruptStorm&) = delete;
+    InterruptStorm& operator=(const InterruptStorm&) = delete;
+
+    // Signals sent so far (each one interrupts at most one call).
+    [[nodiscard]] std::size_t sent() const noexcept { return sent_.load(); }
+
+private:
+    pthread_t target_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::size_t> sent_{0};
+    std::thread thread_;
+};
+
+// SIGUSR1 deliveries the handler has seen in this process.
+[[nodiscard]] std::size_t interrupts_delivered() noexcept;
+
+}  // namespace harness

@@ -1,0 +1,3 @@
+#pragma once
+// (to be written: see tests/support/tcp_proxy.cpp)
+namespace harness {}
