@@ -10,7 +10,11 @@
 TEST_CASE("escape() shows control bytes and cuts long strings") {
     CHECK(harness::escape("hi\n") == "hi\\n");
     CHECK(harness::escape(std::string("\0\x7f\"", 3)) == "\\x00\\x7f\\\"");
-    CHECK(harness::escape(std::string(300, 'a'), 4) == "aaaa... (300 bytes in all)");
+    CHECK(harness::escape(std::string(300, 'a')) == "[a x 300]");
+    CHECK(harness::escape("hi" + std::string(20, '\0') + "!") == "hi[\\x00 x 20]!");
+    CHECK(harness::escape(std::string(50, 'x') + std::string("abcdefg") + std::string(300, 'y'), 20) ==
+          "[x x 50]abcdefg[y x 300]");
+    CHECK(harness::escape("abcdefghij", 4) == "abcd... (10 bytes in all)");
 }
 
 TEST_CASE("random_bytes() is reproducible from its seed") {

@@ -115,26 +115,44 @@ net::Fd accept_within(int listener, milliseconds timeout) {
     return net::Fd{net::check(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC), "accept")};
 }
 
+namespace {
+
+std::string escape_byte(unsigned char c) {
+    switch (c) {
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\\': return "\\\\";
+    case '"': return "\\\"";
+    default:
+        if (c < 0x20 || c >= 0x7f) {
+            return fmt::format("\\x{:02x}", c);
+        }
+        return std::string(1, static_cast<char>(c));
+    }
+}
+
+}  // namespace
+
 std::string escape(std::string_view bytes, std::size_t limit) {
     std::string out;
-    const std::size_t shown = std::min(bytes.size(), limit);
-    for (std::size_t i = 0; i < shown; ++i) {
+    std::size_t i = 0;
+    while (i < bytes.size() && out.size() < limit) {
+        std::size_t run = 1;
+        while (i + run < bytes.size() && bytes[i + run] == bytes[i]) {
+            ++run;
+        }
         const auto c = static_cast<unsigned char>(bytes[i]);
-        switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\\': out += "\\\\"; break;
-        case '"': out += "\\\""; break;
-        default:
-            if (c < 0x20 || c >= 0x7f) {
-                out += fmt::format("\\x{:02x}", c);
-            } else {
-                out += static_cast<char>(c);
-            }
+        if (run >= 8) {
+            // A long run of one byte (a zeroed buffer, say) is shown once with its count.
+            out += fmt::format("[{} x {}]", escape_byte(c), run);
+            i += run;
+        } else {
+            out += escape_byte(c);
+            ++i;
         }
     }
-    if (shown < bytes.size()) {
+    if (i < bytes.size()) {
         out += fmt::format("... ({} bytes in all)", bytes.size());
     }
     return out;

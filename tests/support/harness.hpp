@@ -74,9 +74,10 @@ void wait_writable(int fd, const Deadline& deadline, std::string_view step);
 // Accepts one connection within the deadline.
 [[nodiscard]] net::Fd accept_within(int listener, milliseconds timeout = default_timeout);
 
-// "hello\n" → hello\n with C escapes for control and non-ASCII bytes; long
-// strings are cut after `limit` bytes with the total shown.
-[[nodiscard]] std::string escape(std::string_view bytes, std::size_t limit = 200);
+// "hello\n" → hello\n with C escapes for control and non-ASCII bytes; a run
+// of 8 or more equal bytes is shown once with its count ("[\x00 x 4084]");
+// the text is cut after about `limit` characters, with the total shown.
+[[nodiscard]] std::string escape(std::string_view bytes, std::size_t limit = 160);
 
 // Entries in /proc/self/fd: compare before and after to find leaked descriptors.
 [[nodiscard]] int open_fd_count();
