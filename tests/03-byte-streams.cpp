@@ -1,0 +1,516 @@
+// Tests for exercise 03 — send_all, recv_exact and LineReader
+// (exercises/03-byte-streams/streams.hpp), and of the re-chunking proxy the
+// tests put between the code and its peer. The test is the peer, over real
+// loopback sockets; the code under test runs on its own thread, and every
+// wait has a deadline.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <functional>
+#include <future>
+#include <optional>
+#include <pthread.h>
+#include <random>
+#include <string>
+#include <sys/socket.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "harness.hpp"
+#include "interrupts.hpp"
+#include "net/address.hpp"
+#include "net/error.hpp"
+#include "net/tcp.hpp"
+#include "streams.hpp"
+#include "tcp_proxy.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::uint64_t fnv1a(std::string_view bytes) {
+    std::uint64_t hash = 0xcbf29ce484222325;
+    for (const char byte : bytes) {
+        hash = (hash ^ static_cast<unsigned char>(byte)) * 0x100000001b3;
+    }
+    return hash;
+}
+
+// "" when equal; otherwise sizes, hashes and the first differing bytes.
+std::string difference(std::string_view expected, std::string_view actual) {
+    if (expected == actual) {
+        return {};
+    }
+    std::size_t at = 0;
+    while (at < expected.size() && at < actual.size() && expected[at] == actual[at]) {
+        ++at;
+    }
+    return fmt::format("expected {} bytes (FNV-1a {:016x}), got {} bytes (FNV-1a {:016x});\n"
+                       "first difference at byte {}: expected \"{}\", got \"{}\"",
+                       expected.size(), fnv1a(expected), actual.size(), fnv1a(actual), at,
+                       harness::escape(expected.substr(at, 24)), harness::escape(actual.substr(at, 24)));
+}
+
+// One loopback connection, direct or through the re-chunking proxy: `mine`
+// is the end the code under test uses, `peer` the test's end.
+class Wire {
+public:
+    explicit Wire(std::optional<harness::ProxyOptions> rechunk = std::nullopt)
+        : listener_(net::listen_tcp("127.0.0.1", 0)) {
+        harness::clear_server_failure();  // a new connection, a new story
+        if (rechunk) {
+            proxy_.emplace(net::local_port(listener_.get()), *rechunk);
+        }
+        mine_ = net::connect_tcp("127.0.0.1", proxy_ ? proxy_->port() : net::local_port(listener_.get()), 2s);
+        peer_.emplace(harness::accept_within(listener_.get()), "code under test");
+    }
+
+    [[nodiscard]] int mine() const { return mine_.get(); }
+    [[nodiscard]] harness::Client& peer() { return *peer_; }
+    [[nodiscard]] const harness::TcpProxy* proxy() const { return proxy_ ? &*proxy_ : nullptr; }
+
+private:
+    net::Fd listener_;
+    std::optional<harness::TcpProxy> proxy_;
+    net::Fd mine_;
+    std::optional<harness::Client> peer_;
+};
+
+std::ostream& operator<<(std::ostream& out, const Wire& wire) {
+    if (wire.proxy() != nullptr) {
+        return out << *wire.proxy();
+    }
+    return out << "a direct loopback connection";
+}
+
+// Runs the code under test on its own thread. If it throws, the test's own
+// waits stop at once and re-throw that (a stub's "not started", say).
+class CodeUnderTest {
+public:
+    CodeUnderTest(int fd, std::function<void()> body) : fd_(fd) {
+        harness::clear_server_failure();
+        std::packaged_task<void()> task([body = std::move(body)] {
+            try {
+                body();
+            } catch (...) {
+                harness::record_server_failure(std::current_exception());
+                throw;
+            }
+        });
+        done_ = task.get_future();
+        thread_ = std::thread(std::move(task));
+    }
+    CodeUnderTest(const CodeUnderTest&) = delete;
+    CodeUnderTest& operator=(const CodeUnderTest&) = delete;
+    ~CodeUnderTest() {
+        if (thread_.joinable()) {
+            stop();
+        }
+    }
+
+    // Waits for the code to return and re-throws what it threw; after
+    // `timeout` it stops the code and throws Timeout naming `step`.
+    void join(std::chrono::milliseconds timeout, std::string_view step) {
+        if (done_.wait_for(timeout) != std::future_status::ready) {
+            stop();
+            throw harness::Timeout(step, timeout);
+        }
+        thread_.join();
+        done_.get();
+    }
+
+private:
+    void stop() {
+        ::shutdown(fd_, SHUT_RDWR);  // wakes a blocked recv or send
+        if (done_.wait_for(200ms) != std::future_status::ready) {
+            // Still running: a loop spinning on recv() == 0, most likely. A
+            // non-socket in the fd's place makes its next recv fail (ENOTSOCK)
+            // while the number stays taken, so no other socket can be hit.
+            const net::Fd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+            ::dup2(null.get(), fd_);
+        }
+        if (done_.wait_for(3s) != std::future_status::ready) {
+            thread_.detach();
+            harness::fatal_timeout("the code under test, even after its socket was shut down");
+        }
+        thread_.join();
+        harness::clear_server_failure();  // what it threw then, we caused
+    }
+
+    int fd_;
+    std::future<void> done_;
+    std::thread thread_;
+};
+
+harness::ProxyOptions rechunking() { return harness::ProxyOptions{}; }
+
+// Lines of 0..max_length printable bytes, each ending in '\n', about `total` bytes in all.
+std::string random_lines(std::size_t total, std::size_t max_length, std::uint64_t seed) {
+    std::mt19937_64 random(seed);
+    std::string text;
+    while (text.size() < total) {
+        const std::size_t length = random() % (max_length + 1);
+        for (std::size_t i = 0; i < length; ++i) {
+            text += static_cast<char>(' ' + random() % 95);
+        }
+        text += '\n';
+    }
+    return text;
+}
+
+// {"one", "two"}, escaped, for failure reports.
+std::string show(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& line : lines) {
+        out += fmt::format("{}\"{}\"", out.empty() ? "{" : ", ", harness::escape(line, 60));
+    }
+    return out.empty() ? "{}" : out + "}";
+}
+
+void set_buffer(int fd, int option, int bytes) {
+    net::check(::setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes), "setsockopt");
+}
+
+}  // namespace
+
+// ---- send_all -------------------------------------------------------------
+
+TEST_CASE("send_all sends 1 MB byte for byte through a re-chunking proxy") {
+    Wire wire(rechunking());
+    INFO(wire);
+    const std::string data = harness::random_bytes(1 << 20, 31);
+    CodeUnderTest code(wire.mine(), [&] {
+        lesson03::send_all(wire.mine(), data);
+        ::shutdown(wire.mine(), SHUT_WR);
+    });
+    const std::string got = wire.peer().recv_until_eof(5s);
+    code.join(1s, "send_all returning after the last byte");
+    const std::string diff = difference(data, got);
+    INFO(diff);
+    REQUIRE(diff.empty());
+}
+
+TEST_CASE("send_all keeps going after EINTR and short writes (a signal every 300 us, a slow reader)") {
+    Wire wire;
+    INFO(wire.peer());
+    set_buffer(wire.mine(), SO_SNDBUF, 8192);  // a small buffer: send blocks, and is interrupted
+    const std::string data = harness::random_bytes(1 << 20, 32);
+    std::atomic<std::size_t> signals{0};
+    CodeUnderTest code(wire.mine(), [&] {
+        const harness::InterruptStorm storm(::pthread_self());
+        lesson03::send_all(wire.mine(), data);
+        signals = storm.sent();
+        ::shutdown(wire.mine(), SHUT_WR);
+    });
+    std::this_thread::sleep_for(20ms);  // a reader that is late: send must wait, and gets interrupted
+    const std::string got = wire.peer().recv_until_eof(5s);
+    code.join(1s, "send_all returning after the last byte");
+    const std::string diff = difference(data, got);
+    INFO(diff);
+    INFO("SIGUSR1 sent to send_all's thread while it ran: " << signals.load());
+    REQUIRE(diff.empty());
+}
+
+TEST_CASE("send_all of nothing sends nothing") {
+    Wire wire;
+    INFO(wire.peer());
+    CodeUnderTest code(wire.mine(), [&] {
+        lesson03::send_all(wire.mine(), "");
+        ::shutdown(wire.mine(), SHUT_WR);
+    });
+    wire.peer().expect_eof(1s);
+    code.join(1s, "send_all of zero bytes");
+}
+
+TEST_CASE("send_all to a peer that reset the connection throws std::system_error (and no SIGPIPE kills us)") {
+    Wire wire;
+    wire.peer().close_with_reset();
+    const std::string block(64 * 1024, 'x');
+    CodeUnderTest code(wire.mine(), [&] {
+        for (int i = 0; i < 64; ++i) {  // the first send may still be accepted before the reset is seen
+            lesson03::send_all(wire.mine(), block);
+        }
+    });
+    try {
+        code.join(1s, "send_all to a connection the peer reset");
+        FAIL("send_all kept sending 4 MB to a connection that was reset");
+    } catch (const std::system_error& error) {
+        INFO("what(): " << error.what());
+        CHECK((error.code().value() == EPIPE || error.code().value() == ECONNRESET));
+    }
+}
+
+// ---- recv_exact -----------------------------------------------------------
+
+TEST_CASE("recv_exact assembles 1 MB from whatever pieces a re-chunking proxy makes") {
+    Wire wire(rechunking());
+    INFO(wire);
+    INFO(wire.peer());
+    const std::string data = harness::random_bytes(1 << 20, 33);
+    std::string got(data.size(), '\0');
+    CodeUnderTest code(wire.mine(), [&] {
+        // Messages of assorted sizes, back to back: each must be filled exactly.
+        std::mt19937 sizes(33);
+        for (std::size_t at = 0; at < got.size();) {
+            const std::size_t size = std::min<std::size_t>(1 + sizes() % 20000, got.size() - at);
+            lesson03::recv_exact(wire.mine(), std::span<char>(got).subspan(at, size));
+            at += size;
+        }
+    });
+    wire.peer().send(data, 5s);
+    code.join(2s, "recv_exact waiting for all of the 1 MB the test sent");
+    const std::string diff = difference(data, got);
+    INFO(diff);
+    REQUIRE(diff.empty());
+}
+
+TEST_CASE("recv_exact keeps going after EINTR (a signal every 300 us while it waits)") {
+    Wire wire;
+    INFO(wire.peer());
+    const std::string data = harness::random_bytes(200'000, 34);
+    std::string got(data.size(), '\0');
+    CodeUnderTest code(wire.mine(), [&] {
+        const harness::InterruptStorm storm(::pthread_self());
+        lesson03::recv_exact(wire.mine(), got);
+    });
+    wire.peer().send(std::string_view(data).substr(0, 1000));
+    std::this_thread::sleep_for(30ms);  // recv_exact waits mid-message: signals hit the blocked recv
+    wire.peer().send(std::string_view(data).substr(1000));
+    code.join(2s, "recv_exact waiting for the 200,000 bytes the test sent");
+    const std::string diff = difference(data, got);
+    INFO(diff);
+    REQUIRE(diff.empty());
+}
+
+TEST_CASE("recv_exact throws PeerClosed within 1 s when the peer closes mid-message") {
+    Wire wire;
+    INFO(wire.peer());
+    std::string got(100, '\0');
+    CodeUnderTest code(wire.mine(), [&] { lesson03::recv_exact(wire.mine(), got); });
+    wire.peer().send("only 10 b.");
+    wire.peer().close();
+    try {
+        code.join(1s, "recv_exact, after the peer closed having sent 10 of 100 bytes");
+        FAIL("recv_exact returned though only 10 of the 100 bytes it needed arrived");
+    } catch (const lesson03::PeerClosed& closed) {
+        INFO("what(): " << closed.what());
+        CHECK(std::string(closed.what()).find("10 of 100") != std::string::npos);
+    }
+}
+
+TEST_CASE("recv_exact of zero bytes returns at once") {
+    Wire wire;
+    CodeUnderTest code(wire.mine(), [&] { lesson03::recv_exact(wire.mine(), std::span<char>()); });
+    code.join(1s, "recv_exact of an empty span (nothing was sent)");
+}
+
+// ---- LineReader -----------------------------------------------------------
+
+TEST_CASE("read_line returns lines that arrived together one by one, without waiting for more") {
+    Wire wire;
+    INFO(wire.peer());
+    lesson03::LineReader reader(wire.mine(), 100);
+    std::vector<std::string> lines;
+    wire.peer().send("one\ntwo\n\nthree\r\nfou");  // one send: four lines and a start
+    {
+        CodeUnderTest code(wire.mine(), [&] {
+            for (int i = 0; i < 4; ++i) {
+                lines.push_back(reader.read_line().value());
+            }
+        });
+        code.join(1s, "read_line returning the 4 lines that arrived in one piece (the connection stays open)");
+    }
+    INFO("read_line returned " << show(lines));
+    REQUIRE(lines == std::vector<std::string>{"one", "two", "", "three\r"});
+    CHECK(reader.buffered() == "fou");
+
+    std::optional<std::string> fourth;
+    std::optional<std::string> end{"not called"};
+    CodeUnderTest code(wire.mine(), [&] {
+        fourth = reader.read_line();
+        end = reader.read_line();
+    });
+    wire.peer().send("r\n");
+    wire.peer().close();
+    code.join(1s, "read_line after the rest of a line, then the peer's close");
+    CHECK(fourth == "four");
+    CHECK(end == std::nullopt);
+}
+
+TEST_CASE("1 MB of lines through a re-chunking proxy come out exactly as sent") {
+    Wire wire(rechunking());
+    INFO(wire);
+    const std::string text = random_lines(1 << 20, 300, 35);
+    std::string joined;
+    CodeUnderTest code(wire.mine(), [&] {
+        lesson03::LineReader reader(wire.mine(), 300);
+        while (const std::optional<std::string> line = reader.read_line()) {
+            joined += *line;
+            joined += '\n';
+        }
+    });
+    wire.peer().send(text, 5s);
+    wire.peer().close();
+    code.join(2s, "read_line reading 1 MB of lines, then the end");
+    const std::string diff = difference(text, joined);
+    INFO(diff);
+    REQUIRE(diff.empty());
+}
+
+TEST_CASE("read_line keeps going after EINTR (a signal every 300 us while it waits)") {
+    Wire wire;
+    INFO(wire.peer());
+    std::vector<std::string> lines;
+    CodeUnderTest code(wire.mine(), [&] {
+        const harness::InterruptStorm storm(::pthread_self());
+        lesson03::LineReader reader(wire.mine());
+        while (const std::optional<std::string> line = reader.read_line()) {
+            lines.push_back(*line);
+        }
+    });
+    wire.peer().send("first\nsec");
+    std::this_thread::sleep_for(30ms);  // read_line waits mid-line: signals hit the blocked recv
+    wire.peer().send("ond\n");
+    wire.peer().close();
+    code.join(1s, "read_line reading two lines sent with a pause, then the end");
+    INFO("read_line returned " << show(lines));
+    REQUIRE(lines == std::vector<std::string>{"first", "second"});
+}
+
+TEST_CASE("read_line throws PeerClosed within 1 s when the peer closes mid-line") {
+    Wire wire;
+    INFO(wire.peer());
+    CodeUnderTest code(wire.mine(), [&] {
+        lesson03::LineReader reader(wire.mine());
+        (void)reader.read_line();
+    });
+    wire.peer().send("no newline");
+    wire.peer().close();
+    REQUIRE_THROWS_AS(code.join(1s, "read_line, after the peer closed in the middle of a line"), lesson03::PeerClosed);
+}
+
+TEST_CASE("read_line accepts a line of exactly max_line bytes and rejects one byte more") {
+    Wire wire;
+    INFO(wire.peer());
+    lesson03::LineReader reader(wire.mine(), 16);
+    std::optional<std::string> longest;
+    wire.peer().send(std::string(16, 'a') + "\n" + std::string(17, 'b') + "\n");
+    {
+        CodeUnderTest code(wire.mine(), [&] { longest = reader.read_line(); });
+        code.join(1s, "read_line of a 16-byte line, limit 16");
+    }
+    REQUIRE(longest == std::string(16, 'a'));
+    CodeUnderTest code(wire.mine(), [&] { (void)reader.read_line(); });
+    REQUIRE_THROWS_AS(code.join(1s, "read_line of a 17-byte line, limit 16"), lesson03::LineTooLong);
+}
+
+TEST_CASE("read_line rejects an over-long line at once, without waiting for a newline that never comes") {
+    Wire wire;
+    INFO(wire.peer());
+    lesson03::LineReader reader(wire.mine(), 1024);
+    CodeUnderTest code(wire.mine(), [&] { (void)reader.read_line(); });
+    wire.peer().send(std::string(64 * 1024, 'x'));  // and no newline; the connection stays open
+    REQUIRE_THROWS_AS(code.join(1s, "read_line, 64 KiB into a line with a limit of 1 KiB"), lesson03::LineTooLong);
+    CHECK(reader.buffered().size() <= 1024 + 64 * 1024);
+}
+
+// ---- the re-chunking proxy itself (tests/support/tcp_proxy.hpp) -----------
+
+TEST_CASE("harness: the proxy forwards 1 MB each way intact and passes each side's EOF on") {
+    const std::string request = harness::random_bytes(1 << 20, 36);
+    const std::string reply = harness::random_bytes(1 << 20, 37);
+    std::string received;
+    harness::LoopbackServer server([&](int listener) {
+        harness::Client peer(harness::accept_within(listener), "client");
+        received = peer.recv_until_eof(5s);  // the client's shutdown(SHUT_WR), passed on
+        peer.send(reply, 5s);                // the read-closed side can still be written
+    });
+    harness::TcpProxy proxy(server.port());
+    INFO(proxy);
+    auto client = harness::Client::connect(proxy.port());
+    client.send(request, 5s);
+    client.shutdown_write();
+    const std::string back = client.recv_until_eof(5s);
+    server.join();
+    CHECK(difference(request, received) == "");
+    CHECK(difference(reply, back) == "");
+    CHECK(proxy.sends() > 20);
+    CHECK(proxy.error() == "");
+}
+
+TEST_CASE("harness: the proxy splits one write into pieces of 1-7 bytes") {
+    harness::LoopbackServer server([](int listener) {
+        harness::Client peer(harness::accept_within(listener), "client");
+        peer.send(peer.recv_exact(64));
+    });
+    harness::TcpProxy proxy(server.port(), {.coalesce_percent = 0});
+    INFO(proxy);
+    auto client = harness::Client::connect(proxy.port());
+    const std::string message = harness::random_bytes(64, 38);
+    client.send(message);
+    CHECK(client.recv_exact(64) == message);
+    server.join();
+    CHECK(proxy.largest_send() <= 7);
+    CHECK(proxy.sends() >= 2 * 64 / 7);
+}
+
+TEST_CASE("harness: the proxy coalesces writes that piled up while it was paused") {
+    harness::LoopbackServer server([](int listener) {
+        harness::Client peer(harness::accept_within(listener), "client");
+        peer.send(peer.recv_some());
+    });
+    harness::TcpProxy proxy(server.port(), {.coalesce_percent = 100});
+    INFO(proxy);
+    proxy.pause();
+    auto client = harness::Client::connect(proxy.port());
+    for (const std::string_view write : {"one\n", "two\n", "three\n"}) {
+        client.send(write);
+    }
+    const harness::Deadline deadline(2s);
+    while (proxy.bytes_received() < 14 && !deadline.expired()) {
+        std::this_thread::yield();  // polls the proxy's counter, not a clock
+    }
+    REQUIRE(proxy.bytes_received() == 14);
+    proxy.resume();
+    CHECK(client.recv_exact(14) == "one\ntwo\nthree\n");  // the server got all three in one recv
+    server.join();
+}
+
+TEST_CASE("harness: the proxy's destructor closes open connections, and WORKBOOK_SEED replays a seed") {
+    {
+        harness::LoopbackServer server([](int listener) {
+            harness::Client peer(harness::accept_within(listener), "client");
+            peer.send(peer.recv_exact(2));
+            (void)peer.recv_until_eof();
+        });
+        std::optional<harness::TcpProxy> proxy;
+        proxy.emplace(server.port());
+        auto client = harness::Client::connect(proxy->port());
+        INFO(client);
+        client.send("hi");
+        REQUIRE(client.recv_exact(2) == "hi");
+        proxy.reset();
+        client.expect_eof(1s);
+        server.join();
+    }
+    const char* saved = std::getenv("WORKBOOK_SEED");
+    const std::optional<std::string> previous = saved ? std::optional<std::string>(saved) : std::nullopt;
+    ::setenv("WORKBOOK_SEED", "42", 1);
+    CHECK(harness::test_seed(7) == 42);
+    CHECK(harness::TcpProxy(1, {.seed = 7}).seed() == 42);
+    ::setenv("WORKBOOK_SEED", "forty-two", 1);
+    CHECK_THROWS_AS((void)harness::test_seed(7), std::invalid_argument);
+    ::unsetenv("WORKBOOK_SEED");
+    CHECK(harness::test_seed(7) == 7);
+    if (previous) {
+        ::setenv("WORKBOOK_SEED", previous->c_str(), 1);
+    }
+}
