@@ -1,3 +1,212 @@
 #pragma once
-// (to be written: see tests/support/udp_proxy.cpp)
-namespace harness {}
+// The UDP side of the harness: a bound socket for the test to play a peer, a
+// fixture that runs a server function on a thread, and a seeded lossy proxy.
+//
+// UDP promises nothing about delivery, and on loopback nothing is ever lost.
+// The proxy loses, duplicates and reorders datagrams on purpose, reproducibly,
+// so that a client's timeouts, retries and reply matching are tested for real.
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <map>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <ostream>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "net/address.hpp"
+#include "net/fd.hpp"
+
+namespace harness {
+
+// One datagram a UdpPeer received.
+struct UdpDatagram {
+    std::string bytes;
+    std::size_t size = 0;  // its real length (more than bytes.size() only past 65,536 bytes)
+    std::string from;      // the sender, as net::to_string writes it
+};
+
+// A UDP socket bound to 127.0.0.1 (or ::1) on a kernel-chosen port, for a test
+// to play a client or a server. Everything it sends and receives goes into a
+// transcript: INFO(peer) shows it when a check fails.
+class UdpPeer {
+public:
+    explicit UdpPeer(std::string_view host = "127.0.0.1", std::string name = "test client");
+
+    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+    [[nodiscard]] const net::Address& address() const noexcept { return address_; }
+    [[nodiscard]] std::string where() const { return net::to_string(address_); }
+
+    void send_to(const net::Address& to, std::string_view bytes);
+    // One datagram within `timeout`, or Timeout naming `step`. Like every
+    // harness wait it re-throws a UdpServer's failure at once.
+    [[nodiscard]] UdpDatagram receive(std::chrono::milliseconds timeout, std::string_view step);
+    // The datagrams already waiting, without waiting for more.
+    [[nodiscard]] std::vector<UdpDatagram> drain();
+    [[nodiscard]] std::string transcript() const;
+
+private:
+    [[nodiscard]] bool take(UdpDatagram& datagram);
+
+    net::Fd fd_;
+    net::Address address_;
+    std::string name_;
+    std::string transcript_;
+};
+
+std::ostream& operator<<(std::ostream& out, const UdpPeer& peer);
+
+// Runs a server function on its own thread with a UDP socket bound to
+// 127.0.0.1 (or ::1) on a kernel-chosen port. If the function throws, waits
+// in the test (UdpPeer::receive, wait_readable) re-throw it at once. join()
+// waits with a deadline; a server still blocked then is woken by shutdown()
+// on its socket, which makes a blocked recvfrom return 0.
+//
+//     harness::UdpServer server([](int fd) { (void)lesson06::echo_one(fd, 1024); });
+//     harness::UdpPeer client;
+//     client.send_to(server.address(), "ping");
+class UdpServer {
+public:
+    explicit UdpServer(std::function<void(int fd)> body, std::string_view host = "127.0.0.1");
+    ~UdpServer();
+    UdpServer(const UdpServer&) = delete;
+    UdpServer& operator=(const UdpServer&) = delete;
+
+    [[nodiscard]] const net::Address& address() const noexcept { return socket_.address(); }
+    [[nodiscard]] std::string where() const { return socket_.where(); }
+    // Waits for the server function to return and re-throws its exception.
+    void join(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+
+private:
+    void unblock();
+
+    UdpPeer socket_;
+    std::future<void> done_;
+    std::thread thread_;
+    bool joined_ = false;
+};
+
+// host:port as an address (host must be numeric: no DNS in tests).
+[[nodiscard]] net::Address udp_address(std::uint16_t port, std::string_view host = "127.0.0.1");
+// A UDP port on which nothing listens: bound a moment ago, and closed.
+[[nodiscard]] std::uint16_t closed_udp_port(std::string_view host = "127.0.0.1");
+
+// What the proxy does with one datagram.
+enum class UdpFate {
+    forward,    // pass it on
+    drop,       // lose it
+    duplicate,  // pass it on twice
+    reorder,    // hold it back until the next datagram in the same direction has
+                // gone past it (or until reorder_hold has passed), then pass it on
+};
+
+// Which datagrams meet which fate. Datagrams are counted from 0 in each
+// direction separately. The scripted fates come first; the rest are drawn
+// with the probabilities below from a generator seeded with `seed`.
+//
+//     // lose the first two requests, duplicate the first reply
+//     harness::UdpLossPlan plan{.client_to_server = {UdpFate::drop, UdpFate::drop},
+//                               .server_to_client = {UdpFate::duplicate}};
+struct UdpLossPlan {
+    std::vector<UdpFate> client_to_server{};
+    std::vector<UdpFate> server_to_client{};
+    double drop = 0.0;       // probability of each unscripted datagram's fate
+    double duplicate = 0.0;
+    double reorder = 0.0;
+    // Random drops lose the same bytes (a retransmission is the same bytes) at
+    // most this many times in each direction, so a client that retries enough
+    // always gets through and a test with random loss never flakes.
+    int max_random_drops_of_same_bytes = 1;
+    // The longest a reordered datagram is held when nothing else comes by.
+    std::chrono::milliseconds reorder_hold{15};
+    // 0: a fresh random seed. WORKBOOK_SEED in the environment overrides
+    // either, to replay a failing run.
+    std::uint64_t seed = 0;
+};
+
+// What happened to the datagrams of one direction.
+struct UdpProxyCounts {
+    std::size_t received = 0;
+    std::size_t forwarded = 0;  // datagrams sent on, duplicates counted twice
+    std::size_t dropped = 0;
+    std::size_t duplicated = 0;
+    std::size_t reordered = 0;
+};
+
+// Binds 127.0.0.1 (or ::1) on a kernel-chosen port and forwards datagrams to
+// server_port on the same host, and the server's datagrams back to the client
+// (the address the latest client datagram came from). Runs on its own thread;
+// the destructor stops it. It never blocks on a send and never throws from
+// its thread: trouble is written to the report.
+//
+//     harness::UdpProxy proxy(server_port, {.drop = 0.3, .duplicate = 0.2});
+//     INFO(proxy);   // on failure: the seed (replay with WORKBOOK_SEED=...) and every datagram's fate
+//     // ... the client sends to proxy.address() instead of the server ...
+class UdpProxy {
+public:
+    explicit UdpProxy(std::uint16_t server_port, UdpLossPlan plan = {}, std::string_view host = "127.0.0.1");
+    ~UdpProxy();
+    UdpProxy(const UdpProxy&) = delete;
+    UdpProxy& operator=(const UdpProxy&) = delete;
+
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    [[nodiscard]] const net::Address& address() const noexcept { return address_; }
+    [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
+
+    [[nodiscard]] UdpProxyCounts client_to_server() const;
+    [[nodiscard]] UdpProxyCounts server_to_client() const;
+    // The seed, how to replay it, and the fate of every datagram so far.
+    [[nodiscard]] std::string report() const;
+
+private:
+    struct Direction {
+        std::string_view name;  // "client>server" or "server>client"
+        const std::vector<UdpFate>* script = nullptr;
+        UdpProxyCounts counts;
+        std::map<std::string, int, std::less<>> random_drops;  // bytes → times lost at random
+        bool holding = false;  // a reordered datagram waits in `held`
+        std::string held;
+        std::size_t held_index = 0;
+        std::chrono::steady_clock::time_point release_at;
+    };
+
+    void run();
+    void receive_all(int fd, Direction& direction);
+    void handle(Direction& direction, std::string bytes);
+    UdpFate decide(Direction& direction, const std::string& bytes);
+    void pass_on(Direction& direction, const std::string& bytes);
+    void release_held(Direction& direction, std::string_view why);
+    void note(std::string line);
+
+    UdpLossPlan plan_;
+    std::uint64_t seed_ = 0;
+    std::mt19937_64 random_;
+    net::Fd front_;  // the client talks to this one
+    net::Fd back_;   // connected to the server
+    net::Fd wake_read_;
+    net::Fd wake_write_;
+    net::Address address_;
+    net::Address server_;
+    std::uint16_t port_ = 0;
+
+    // The proxy's thread changes these while holding the mutex; the test
+    // thread reads the counts and the log through it.
+    mutable std::mutex mutex_;
+    Direction to_server_;
+    Direction to_client_;
+    net::Address client_;  // where server datagrams go: unknown (length 0) until the client speaks
+    std::vector<std::string> log_;
+    std::size_t log_left_off_ = 0;
+
+    std::thread thread_;
+};
+
+std::ostream& operator<<(std::ostream& out, const UdpProxy& proxy);
+
+}  // namespace harness
