@@ -76,6 +76,7 @@ int serve(const net::Args& args) {
     // 4. listen(): from now on the kernel completes handshakes for us and
     //    queues the connections until we accept() them.
     net::check(::listen(listener.get(), SOMAXCONN), "listen");
+    net::log::step("listen(backlog {})", SOMAXCONN);
     net::log::info("listening on {}  (try: nc {} {})", net::to_string(net::local_address(listener.get())),
                    args.host(), net::local_port(listener.get()));
 
