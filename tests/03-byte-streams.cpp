@@ -9,9 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fcntl.h>
-#include <functional>
-#include <future>
 #include <optional>
 #include <pthread.h>
 #include <random>
@@ -19,16 +16,13 @@
 #include <sys/socket.h>
 #include <system_error>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "harness.hpp"
 #include "interrupts.hpp"
-#include "net/address.hpp"
 #include "net/error.hpp"
-#include "net/tcp.hpp"
 #include "streams.hpp"
 #include "tcp_proxy.hpp"
 
@@ -58,97 +52,6 @@ std::string difference(std::string_view expected, std::string_view actual) {
                        expected.size(), fnv1a(expected), actual.size(), fnv1a(actual), at,
                        harness::escape(expected.substr(at, 24)), harness::escape(actual.substr(at, 24)));
 }
-
-// One loopback connection, direct or through the re-chunking proxy: `mine`
-// is the end the code under test uses, `peer` the test's end.
-class Wire {
-public:
-    explicit Wire(std::optional<harness::ProxyOptions> rechunk = std::nullopt)
-        : listener_(net::listen_tcp("127.0.0.1", 0)) {
-        harness::clear_server_failure();  // a new connection, a new story
-        if (rechunk) {
-            proxy_.emplace(net::local_port(listener_.get()), *rechunk);
-        }
-        mine_ = net::connect_tcp("127.0.0.1", proxy_ ? proxy_->port() : net::local_port(listener_.get()), 2s);
-        peer_.emplace(harness::accept_within(listener_.get()), "code under test");
-    }
-
-    [[nodiscard]] int mine() const { return mine_.get(); }
-    [[nodiscard]] harness::Client& peer() { return *peer_; }
-    [[nodiscard]] const harness::TcpProxy* proxy() const { return proxy_ ? &*proxy_ : nullptr; }
-
-private:
-    net::Fd listener_;
-    std::optional<harness::TcpProxy> proxy_;
-    net::Fd mine_;
-    std::optional<harness::Client> peer_;
-};
-
-std::ostream& operator<<(std::ostream& out, const Wire& wire) {
-    if (wire.proxy() != nullptr) {
-        return out << *wire.proxy();
-    }
-    return out << "a direct loopback connection";
-}
-
-// Runs the code under test on its own thread. If it throws, the test's own
-// waits stop at once and re-throw that (a stub's "not started", say).
-class CodeUnderTest {
-public:
-    CodeUnderTest(int fd, std::function<void()> body) : fd_(fd) {
-        harness::clear_server_failure();
-        std::packaged_task<void()> task([body = std::move(body)] {
-            try {
-                body();
-            } catch (...) {
-                harness::record_server_failure(std::current_exception());
-                throw;
-            }
-        });
-        done_ = task.get_future();
-        thread_ = std::thread(std::move(task));
-    }
-    CodeUnderTest(const CodeUnderTest&) = delete;
-    CodeUnderTest& operator=(const CodeUnderTest&) = delete;
-    ~CodeUnderTest() {
-        if (thread_.joinable()) {
-            stop();
-        }
-    }
-
-    // Waits for the code to return and re-throws what it threw; after
-    // `timeout` it stops the code and throws Timeout naming `step`.
-    void join(std::chrono::milliseconds timeout, std::string_view step) {
-        if (done_.wait_for(timeout) != std::future_status::ready) {
-            stop();
-            throw harness::Timeout(step, timeout);
-        }
-        thread_.join();
-        done_.get();
-    }
-
-private:
-    void stop() {
-        ::shutdown(fd_, SHUT_RDWR);  // wakes a blocked recv or send
-        if (done_.wait_for(200ms) != std::future_status::ready) {
-            // Still running: a loop spinning on recv() == 0, most likely. A
-            // non-socket in the fd's place makes its next recv fail (ENOTSOCK)
-            // while the number stays taken, so no other socket can be hit.
-            const net::Fd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
-            ::dup2(null.get(), fd_);
-        }
-        if (done_.wait_for(3s) != std::future_status::ready) {
-            thread_.detach();
-            harness::fatal_timeout("the code under test, even after its socket was shut down");
-        }
-        thread_.join();
-        harness::clear_server_failure();  // what it threw then, we caused
-    }
-
-    int fd_;
-    std::future<void> done_;
-    std::thread thread_;
-};
 
 harness::ProxyOptions rechunking() { return harness::ProxyOptions{}; }
 
@@ -184,10 +87,10 @@ void set_buffer(int fd, int option, int bytes) {
 // ---- send_all -------------------------------------------------------------
 
 TEST_CASE("send_all sends 1 MB byte for byte through a re-chunking proxy") {
-    Wire wire(rechunking());
+    harness::Wire wire(rechunking());
     INFO(wire);
     const std::string data = harness::random_bytes(1 << 20, 31);
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         lesson03::send_all(wire.mine(), data);
         ::shutdown(wire.mine(), SHUT_WR);
     });
@@ -199,12 +102,12 @@ TEST_CASE("send_all sends 1 MB byte for byte through a re-chunking proxy") {
 }
 
 TEST_CASE("send_all keeps going after EINTR and short writes (a signal every 300 us, a slow reader)") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
     set_buffer(wire.mine(), SO_SNDBUF, 8192);  // a small buffer: send blocks, and is interrupted
     const std::string data = harness::random_bytes(1 << 20, 32);
     std::atomic<std::size_t> signals{0};
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         const harness::InterruptStorm storm(::pthread_self());
         lesson03::send_all(wire.mine(), data);
         signals = storm.sent();
@@ -220,9 +123,9 @@ TEST_CASE("send_all keeps going after EINTR and short writes (a signal every 300
 }
 
 TEST_CASE("send_all of nothing sends nothing") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         lesson03::send_all(wire.mine(), "");
         ::shutdown(wire.mine(), SHUT_WR);
     });
@@ -231,10 +134,10 @@ TEST_CASE("send_all of nothing sends nothing") {
 }
 
 TEST_CASE("send_all to a peer that reset the connection throws std::system_error (and no SIGPIPE kills us)") {
-    Wire wire;
+    harness::Wire wire;
     wire.peer().close_with_reset();
     const std::string block(64 * 1024, 'x');
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         for (int i = 0; i < 64; ++i) {  // the first send may still be accepted before the reset is seen
             lesson03::send_all(wire.mine(), block);
         }
@@ -251,12 +154,12 @@ TEST_CASE("send_all to a peer that reset the connection throws std::system_error
 // ---- recv_exact -----------------------------------------------------------
 
 TEST_CASE("recv_exact assembles 1 MB from whatever pieces a re-chunking proxy makes") {
-    Wire wire(rechunking());
+    harness::Wire wire(rechunking());
     INFO(wire);
     INFO(wire.peer());
     const std::string data = harness::random_bytes(1 << 20, 33);
     std::string got(data.size(), '\0');
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         // Messages of assorted sizes, back to back: each must be filled exactly.
         std::mt19937 sizes(33);
         for (std::size_t at = 0; at < got.size();) {
@@ -273,11 +176,11 @@ TEST_CASE("recv_exact assembles 1 MB from whatever pieces a re-chunking proxy ma
 }
 
 TEST_CASE("recv_exact keeps going after EINTR (a signal every 300 us while it waits)") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
     const std::string data = harness::random_bytes(200'000, 34);
     std::string got(data.size(), '\0');
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         const harness::InterruptStorm storm(::pthread_self());
         lesson03::recv_exact(wire.mine(), got);
     });
@@ -291,10 +194,10 @@ TEST_CASE("recv_exact keeps going after EINTR (a signal every 300 us while it wa
 }
 
 TEST_CASE("recv_exact throws PeerClosed within 1 s when the peer closes mid-message") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
     std::string got(100, '\0');
-    CodeUnderTest code(wire.mine(), [&] { lesson03::recv_exact(wire.mine(), got); });
+    harness::CodeUnderTest code(wire.mine(), [&] { lesson03::recv_exact(wire.mine(), got); });
     wire.peer().send("only 10 b.");
     wire.peer().close();
     try {
@@ -307,21 +210,21 @@ TEST_CASE("recv_exact throws PeerClosed within 1 s when the peer closes mid-mess
 }
 
 TEST_CASE("recv_exact of zero bytes returns at once") {
-    Wire wire;
-    CodeUnderTest code(wire.mine(), [&] { lesson03::recv_exact(wire.mine(), std::span<char>()); });
+    harness::Wire wire;
+    harness::CodeUnderTest code(wire.mine(), [&] { lesson03::recv_exact(wire.mine(), std::span<char>()); });
     code.join(1s, "recv_exact of an empty span (nothing was sent)");
 }
 
 // ---- LineReader -----------------------------------------------------------
 
 TEST_CASE("read_line returns lines that arrived together one by one, without waiting for more") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
     lesson03::LineReader reader(wire.mine(), 100);
     std::vector<std::string> lines;
     wire.peer().send("one\ntwo\n\nthree\r\nfou");  // one send: four lines and a start
     {
-        CodeUnderTest code(wire.mine(), [&] {
+        harness::CodeUnderTest code(wire.mine(), [&] {
             for (int i = 0; i < 4; ++i) {
                 lines.push_back(reader.read_line().value());
             }
@@ -334,7 +237,7 @@ TEST_CASE("read_line returns lines that arrived together one by one, without wai
 
     std::optional<std::string> fourth;
     std::optional<std::string> end{"not called"};
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         fourth = reader.read_line();
         end = reader.read_line();
     });
@@ -346,11 +249,11 @@ TEST_CASE("read_line returns lines that arrived together one by one, without wai
 }
 
 TEST_CASE("1 MB of lines through a re-chunking proxy come out exactly as sent") {
-    Wire wire(rechunking());
+    harness::Wire wire(rechunking());
     INFO(wire);
     const std::string text = random_lines(1 << 20, 300, 35);
     std::string joined;
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         lesson03::LineReader reader(wire.mine(), 300);
         while (const std::optional<std::string> line = reader.read_line()) {
             joined += *line;
@@ -366,10 +269,10 @@ TEST_CASE("1 MB of lines through a re-chunking proxy come out exactly as sent") 
 }
 
 TEST_CASE("read_line keeps going after EINTR (a signal every 300 us while it waits)") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
     std::vector<std::string> lines;
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         const harness::InterruptStorm storm(::pthread_self());
         lesson03::LineReader reader(wire.mine());
         while (const std::optional<std::string> line = reader.read_line()) {
@@ -386,9 +289,9 @@ TEST_CASE("read_line keeps going after EINTR (a signal every 300 us while it wai
 }
 
 TEST_CASE("read_line throws PeerClosed within 1 s when the peer closes mid-line") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
-    CodeUnderTest code(wire.mine(), [&] {
+    harness::CodeUnderTest code(wire.mine(), [&] {
         lesson03::LineReader reader(wire.mine());
         (void)reader.read_line();
     });
@@ -398,25 +301,25 @@ TEST_CASE("read_line throws PeerClosed within 1 s when the peer closes mid-line"
 }
 
 TEST_CASE("read_line accepts a line of exactly max_line bytes and rejects one byte more") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
     lesson03::LineReader reader(wire.mine(), 16);
     std::optional<std::string> longest;
     wire.peer().send(std::string(16, 'a') + "\n" + std::string(17, 'b') + "\n");
     {
-        CodeUnderTest code(wire.mine(), [&] { longest = reader.read_line(); });
+        harness::CodeUnderTest code(wire.mine(), [&] { longest = reader.read_line(); });
         code.join(1s, "read_line of a 16-byte line, limit 16");
     }
     REQUIRE(longest == std::string(16, 'a'));
-    CodeUnderTest code(wire.mine(), [&] { (void)reader.read_line(); });
+    harness::CodeUnderTest code(wire.mine(), [&] { (void)reader.read_line(); });
     REQUIRE_THROWS_AS(code.join(1s, "read_line of a 17-byte line, limit 16"), lesson03::LineTooLong);
 }
 
 TEST_CASE("read_line rejects an over-long line at once, without waiting for a newline that never comes") {
-    Wire wire;
+    harness::Wire wire;
     INFO(wire.peer());
     lesson03::LineReader reader(wire.mine(), 1024);
-    CodeUnderTest code(wire.mine(), [&] { (void)reader.read_line(); });
+    harness::CodeUnderTest code(wire.mine(), [&] { (void)reader.read_line(); });
     wire.peer().send(std::string(64 * 1024, 'x'));  // and no newline; the connection stays open
     REQUIRE_THROWS_AS(code.join(1s, "read_line, 64 KiB into a line with a limit of 1 KiB"), lesson03::LineTooLong);
     CHECK(reader.buffered().size() <= 1024 + 64 * 1024);
