@@ -28,6 +28,18 @@
 
 using namespace std::chrono_literals;
 
+// Failure reports show an optional line or payload as "text" or nullopt.
+template <>
+struct doctest::StringMaker<std::optional<std::string>> {
+    static doctest::String convert(const std::optional<std::string>& value) {
+        return value ? ("\"" + harness::escape(*value) + "\"").c_str() : "nullopt";
+    }
+};
+template <>
+struct doctest::StringMaker<std::nullopt_t> {
+    static doctest::String convert(std::nullopt_t) { return "nullopt"; }
+};
+
 namespace {
 
 std::uint64_t fnv1a(std::string_view bytes) {
