@@ -268,6 +268,12 @@ std::string UdpProxy::report() const {
 
 std::ostream& operator<<(std::ostream& out, const UdpProxy& proxy) { return out << proxy.report(); }
 
+void UdpProxy::send_to_client(std::string_view bytes) {
+    const std::lock_guard lock(mutex_);
+    note(fmt::format("the test injected {} bytes \"{}\" for the client", bytes.size(), escape(bytes, 40)));
+    pass_on(to_client_, std::string(bytes));
+}
+
 void UdpProxy::note(std::string line) {
     if (log_.size() < log_limit) {
         log_.push_back(std::move(line));

@@ -161,6 +161,9 @@ public:
 
     [[nodiscard]] UdpProxyCounts client_to_server() const;
     [[nodiscard]] UdpProxyCounts server_to_client() const;
+    // Sends `bytes` to the client as if the server had, past the plan: frees a
+    // client under test that is still waiting after the test's deadline.
+    void send_to_client(std::string_view bytes);
     // The seed, how to replay it, and the fate of every datagram so far.
     [[nodiscard]] std::string report() const;
 
