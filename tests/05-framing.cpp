@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -40,37 +41,32 @@ struct doctest::StringMaker<std::nullopt_t> {
 };
 
 // ---- an allocation ceiling --------------------------------------------------
-// This test binary replaces the global operator new, so that a test can watch
-// the allocations its own thread makes: a decoder that allocates the length a
-// peer announced, before checking it, is caught asking for gigabytes (and gets
-// std::bad_alloc at once instead of the memory).
+// This test binary replaces the global operator new: no single allocation in
+// it may exceed 64 MiB (nothing here needs that much at once), and the largest
+// request is recorded. A decoder that allocates the length a peer announced,
+// before checking it, is caught asking for gigabytes, and gets std::bad_alloc
+// at once instead of the memory.
 
 namespace {
 
-thread_local std::size_t allocation_ceiling = 0;  // 0: no ceiling on this thread
-thread_local std::size_t largest_request = 0;
+constexpr std::size_t allocation_ceiling = 64 << 20;
+std::atomic<std::size_t> largest_request{0};
 
-// While alive, allocations on this thread above `ceiling` bytes fail.
-class AllocationCeiling {
+// The largest allocation requested (on any thread) since construction.
+class LargestAllocation {
 public:
-    explicit AllocationCeiling(std::size_t ceiling) {
-        allocation_ceiling = ceiling;
-        largest_request = 0;
-    }
-    ~AllocationCeiling() { allocation_ceiling = 0; }
-    AllocationCeiling(const AllocationCeiling&) = delete;
-    AllocationCeiling& operator=(const AllocationCeiling&) = delete;
-    [[nodiscard]] std::size_t largest() const { return largest_request; }
+    LargestAllocation() { largest_request = 0; }
+    [[nodiscard]] std::size_t bytes() const { return largest_request.load(); }
 };
 
 }  // namespace
 
 void* operator new(std::size_t size) {
-    if (allocation_ceiling != 0) {
-        largest_request = std::max(largest_request, size);
-        if (size > allocation_ceiling) {
-            throw std::bad_alloc();
-        }
+    std::size_t largest = largest_request.load(std::memory_order_relaxed);
+    while (size > largest && !largest_request.compare_exchange_weak(largest, size, std::memory_order_relaxed)) {
+    }
+    if (size > allocation_ceiling) {
+        throw std::bad_alloc();
     }
     if (void* memory = std::malloc(size == 0 ? 1 : size)) {
         return memory;
@@ -168,7 +164,6 @@ TEST_CASE("encode_frame refuses a payload longer than 0xFFFFFFFF bytes (std::len
         MESSAGE("skipped: cannot reserve 4 GiB of address space here");
         return;
     }
-    const AllocationCeiling ceiling(64 << 20);
     CHECK_THROWS_AS((void)lesson05::encode_frame(std::string_view(static_cast<const char*>(pages), size)),
                     std::length_error);
     ::munmap(pages, size);
@@ -262,7 +257,7 @@ TEST_CASE("FrameDecoder: a payload of exactly the limit is a frame; one byte mor
 
 TEST_CASE("FrameDecoder: a length of 0xFFFFFFFF with a 1 MiB limit throws FrameTooLarge without allocating it") {
     lesson05::FrameDecoder decoder(1 << 20);
-    const AllocationCeiling ceiling(64 << 20);
+    const LargestAllocation allocated;
     try {
         decoder.feed(header(0xFFFFFFFF) + "abc");
         (void)decoder.next_frame();
@@ -271,19 +266,19 @@ TEST_CASE("FrameDecoder: a length of 0xFFFFFFFF with a 1 MiB limit throws FrameT
         CHECK(error.announced() == 0xFFFFFFFF);
         CHECK(error.limit() == 1 << 20);
     } catch (const std::bad_alloc&) {
-        FAIL("the decoder asked for " << ceiling.largest()
+        FAIL("the decoder asked for " << allocated.bytes()
                                        << " bytes of memory before checking the announced length against its limit");
     }
-    CHECK(ceiling.largest() < 1 << 20);
+    CHECK(allocated.bytes() < 1 << 20);
 }
 
 TEST_CASE("FrameDecoder: a length of 0xFFFFFFFF under a huge limit waits for its payload (no wrap-around)") {
     lesson05::FrameDecoder decoder(std::size_t{1} << 40);
-    const AllocationCeiling ceiling(64 << 20);
+    const LargestAllocation allocated;
     decoder.feed(header(0xFFFFFFFF) + "abc");  // 4 + 0xFFFFFFFF wraps to 3 in 32 bits
     CHECK(decoder.next_frame() == std::nullopt);
     CHECK(decoder.buffered() == 7);
-    CHECK(ceiling.largest() < 1 << 20);
+    CHECK(allocated.bytes() < 1 << 20);
 }
 
 // ---- recv_frame over a socket -----------------------------------------------
