@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
         .summary = "Echoes each UDP datagram back to the address it came from, printing\n"
                    "every system call. Stop it with Ctrl-C.",
         .options = {{"--max-size", "BYTES", "the receive buffer: larger datagrams are not echoed", "1024"},
-                    {"--lose-every", "N", "pretend every Nth datagram was lost (0: never)", "0"}},
+                    {"--lose-every", "N", "pretend every Nth datagram is lost, 0 for none", "0"}},
     };
     return net::run_main(argc, argv, usage, serve);
 }
