@@ -4,7 +4,8 @@
 //
 // Each message is one send() call ending in '\n'. The receiver does not see
 // the send() calls, only bytes: run it against naive-reader to watch the
-// short messages arrive glued together and the long one arrive in pieces.
+// short messages arrive glued together and the long one arrive in pieces,
+// then against line-echo, which answers every line whatever its pieces.
 #include <cerrno>
 #include <string>
 #include <string_view>
@@ -56,7 +57,30 @@ int run(const net::Args& args) {
         net::log::info("one long message of {} bytes:", message.size());
         send_all(sock.get(), message);
     }
-    net::log::good("sent {} messages; closing", count + (big > 0 ? 1 : 0));
+    net::log::good("sent {} messages", count + (big > 0 ? 1 : 0));
+
+    // Done sending: shutdown(SHUT_WR) sends the server an EOF after the last
+    // message, and we read whatever it answers until it closes (chapter 04
+    // is about this half-close). Closing with its answers unread would reset
+    // the connection instead.
+    net::check(::shutdown(sock.get(), SHUT_WR), "shutdown");
+    net::log::step("shutdown(SHUT_WR): no more messages from us");
+    std::size_t answered = 0;
+    for (;;) {
+        char buffer[4096];
+        const ssize_t n = ::recv(sock.get(), buffer, sizeof buffer, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            net::throw_errno("recv");
+        }
+        if (n == 0) {
+            break;
+        }
+        answered += static_cast<std::size_t>(n);
+    }
+    net::log::step("recv() = 0 after {} bytes of answers: the server closed too", answered);
     return 0;
 }
 

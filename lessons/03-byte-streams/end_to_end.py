@@ -68,7 +68,7 @@ def recv_until(sock, expected):
 
 def burst(sender, port, *extra):
     run = subprocess.run([sender, "--port", str(port), *extra], capture_output=True, text=True, timeout=DEADLINE, env=ENV)
-    if run.returncode != 0 or "sent 6 messages" not in run.stdout:
+    if run.returncode != 0 or "sent 6 messages" not in run.stdout or "the server closed too" not in run.stdout:
         fail(f"burst-sender: status {run.returncode}, stdout {run.stdout!r}, stderr {run.stderr!r}")
 
 
@@ -97,12 +97,12 @@ def line_echo(server_path, sender):
         if got != expected:
             fail(f"line-echo answered {got!r}, expected {expected!r}", server)
     with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
-        sock.sendall(b"x" * 2000)  # no newline, over the 1024-byte limit
-        expected = b"error: line longer than 1024 bytes\n"
+        sock.sendall(b"x" * 16385)  # no newline, one byte over the limit (and nothing left unread)
+        expected = b"error: line longer than 16384 bytes\n"
         got = recv_until(sock, expected + b"more?")
         if got != expected:
             fail(f"line-echo answered an over-long line with {got!r}, expected {expected!r} and a close", server)
-    burst(sender, port, "--big", "1000")
+    burst(sender, port)
     out, _ = stop(server, narration)
     for expected in ("kept for the next recv()", "between lines", "close(fd"):
         if expected not in out:

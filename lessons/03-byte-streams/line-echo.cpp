@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
         .program = "line-echo",
         .summary = "Answers each '\\n'-terminated line a client sends with its length and text,\n"
                    "whatever pieces the bytes arrive in. Stop it with Ctrl-C.",
-        .options = {{"--max-line", "BYTES", "longest line accepted", "1024"}},
+        .options = {{"--max-line", "BYTES", "longest line accepted", "16384"}},
     };
     return net::run_main(argc, argv, usage, serve);
 }
