@@ -1,0 +1,86 @@
+#include "check.hpp"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "process.hpp"
+#include "status.hpp"
+#include "workbook_config.hpp"
+
+namespace workbook {
+
+namespace {
+
+// Seconds one test case may run before the harness's watchdog ends the run
+// naming the step it waited at; the learner's own setting wins.
+constexpr std::string_view default_test_case_limit = "15";
+
+ProcessOptions options_for(const CheckSettings& settings, std::chrono::milliseconds deadline) {
+    ProcessOptions options;
+    options.deadline = deadline;
+    options.cancel_fd = settings.cancel_fd;
+    return options;
+}
+
+}  // namespace
+
+CheckResult check_lesson(const Course& course, const Lesson& lesson, const CheckSettings& settings) {
+    if (!course.has_tests(lesson)) {
+        throw std::runtime_error(fmt::format("lesson {} has no tests yet (tests/{}.cpp)", lesson.number, lesson.name));
+    }
+    CheckResult result;
+    result.fingerprint = course.fingerprint(lesson);
+
+    // Only this exercise's test binary: the learner's files are recompiled and
+    // linked against the prebuilt test object and doctest main.
+    const ProcessResult build = run_captured(
+        {std::string(config::ninja), "-C", course.build().string(), course.test_target(lesson)},
+        options_for(settings, std::chrono::minutes(10)));
+    result.build_time = build.elapsed;
+    if (build.cancelled) {
+        throw Interrupted();
+    }
+    if (!build.exited || build.exit_code != 0) {
+        result.verdict = verdict_from_build_output(build.output, lesson.name, course.build().string(),
+                                                   course.root().string());
+        return result;
+    }
+
+    ProcessOptions test_options = options_for(settings, settings.deadline);
+    const char* limit = std::getenv("WORKBOOK_TEST_TIMEOUT");
+    test_options.environment.emplace_back("WORKBOOK_TEST_TIMEOUT",
+                                          limit != nullptr && *limit != '\0' ? limit : default_test_case_limit);
+    // Stop at the first failed assertion: the verdict reports only the first
+    // failure, and a pristine stub then finishes in milliseconds.
+    const ProcessResult tests = run_captured({course.test_binary(lesson).string(), "--abort-after=1"}, test_options);
+    result.test_time = tests.elapsed;
+    if (tests.cancelled) {
+        throw Interrupted();
+    }
+    TestRun run;
+    run.output = tests.output;
+    run.exited = tests.exited;
+    run.exit_code = tests.exit_code;
+    run.signal = tests.signal;
+    run.killed_at_deadline = tests.timed_out;
+    run.deadline_seconds = static_cast<int>(settings.deadline.count());
+    result.verdict = verdict_from_test_run(run, course.build().string(), course.root().string());
+    return result;
+}
+
+void record_check(const Course& course, Progress& progress, const Lesson& lesson, const CheckResult& result) {
+    progress.record_check(lesson.name, {std::string(verdict_label(result.verdict.kind)), result.fingerprint});
+    if (result.verdict.kind != VerdictKind::passed) {
+        return;
+    }
+    const bool was_current = current_lesson(course, progress).name == lesson.name;
+    progress.mark_done(lesson.name);
+    if (was_current) {
+        if (const Lesson* next = next_unfinished(course, progress, lesson)) {
+            progress.set_current(next->name);
+        }
+    }
+}
+
+}  // namespace workbook

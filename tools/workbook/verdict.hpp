@@ -1,0 +1,85 @@
+#pragma once
+// A check ends in exactly one verdict. These types and the parsers that build
+// them from the compiler's and doctest's output are pure functions of text, so
+// the unit tests can feed them recorded output.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace workbook {
+
+enum class VerdictKind { passed, not_started, does_not_compile, failing, crashed, timed_out };
+
+// "passed", "not started", "does not compile", "failing", "crashed", "timed out".
+[[nodiscard]] std::string_view verdict_label(VerdictKind kind);
+[[nodiscard]] std::optional<VerdictKind> verdict_from_label(std::string_view label);
+
+struct CompileError {
+    std::string file;  // relative to the repository when it is inside it
+    int line = 0;
+    int column = 0;
+    std::string message;
+    std::vector<std::string> excerpt;  // g++'s "  20 |  code" and caret lines
+    bool in_learner_file = false;
+};
+
+struct TestFailure {
+    std::string test_name;
+    std::string location;   // "tests/02-tcp-client-server.cpp:25"
+    std::string assertion;  // "REQUIRE( client.recv_exact(12) == "hello, echo\n" )"
+    std::string expected;   // empty when the output does not say
+    std::string got;
+    std::string exception;  // what() of an exception the code under test threw
+    std::string message;    // doctest's words when nothing above fits
+    std::vector<std::string> wire;   // the transcript: "test sent     "..." (N bytes)"
+    std::vector<std::string> notes;  // other INFO() lines
+};
+
+struct TestCounts {
+    int total = 0;
+    int passed = 0;
+    int failed = 0;
+    int skipped = 0;
+};
+
+struct Verdict {
+    VerdictKind kind = VerdictKind::failing;
+    std::string summary;  // one line: the function not started, the signal, the step waited at
+    std::optional<CompileError> compile_error;
+    std::optional<TestFailure> failure;
+    std::vector<std::string> report;  // a sanitizer report's head, or the tail of unexpected output
+    std::optional<TestCounts> counts;
+};
+
+// The outcome of running a test binary.
+struct TestRun {
+    std::string output;
+    bool exited = true;
+    int exit_code = 0;
+    int signal = 0;
+    bool killed_at_deadline = false;
+    int deadline_seconds = 0;
+};
+
+// From ninja's output after the build of an exercise's tests failed.
+// `lesson_name` picks the learner's files ("exercises/<lesson_name>/").
+[[nodiscard]] Verdict verdict_from_build_output(std::string_view output, std::string_view lesson_name,
+                                                std::string_view build_dir, std::string_view source_root);
+
+// From the run of the tests (doctest's console output, the exit status).
+[[nodiscard]] Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir,
+                                            std::string_view source_root);
+
+// Helpers shared by the parsers (and tested on their own).
+[[nodiscard]] std::string strip_ansi(std::string_view text);
+[[nodiscard]] std::vector<std::string> split_lines(std::string_view text);
+// "../exercises/x/y.cpp" as the compiler saw it from the build folder, made
+// relative to the repository when it lies inside it.
+[[nodiscard]] std::string repository_path(std::string_view path, std::string_view build_dir,
+                                          std::string_view source_root);
+// Bytes as the harness shows them: \n, \t, \xNN for the rest.
+[[nodiscard]] std::string escape_bytes(std::string_view bytes);
+
+}  // namespace workbook
