@@ -465,7 +465,17 @@ TEST_CASE("serve: a graceful stop finishes the client in flight, then accepts no
     in_flight.send("first");
     auto queued = harness::Client::connect(server.port());  // waits in the accept queue
     end_request(in_flight);
-    REQUIRE(handling.get_future().wait_for(2s) == std::future_status::ready);
+    {
+        const harness::Step step("waiting for serve to call the handler for the client in flight");
+        const auto called = handling.get_future();
+        const harness::Deadline deadline(2000ms);
+        while (called.wait_for(5ms) != std::future_status::ready) {
+            harness::rethrow_server_failure();  // a server that failed will never call it
+            if (deadline.expired()) {
+                throw harness::Timeout(harness::current_step(), deadline.budget());
+            }
+        }
+    }
 
     // The stop signals keep coming while the reply is still on its way.
     auto stopping = std::async(std::launch::async, [&] {
