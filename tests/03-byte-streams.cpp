@@ -125,7 +125,7 @@ TEST_CASE("send_all keeps going after EINTR and short writes (a signal every 300
         signals = storm.sent();
         ::shutdown(wire.mine(), SHUT_WR);
     });
-    std::this_thread::sleep_for(20ms);  // a reader that is late: send must wait, and gets interrupted
+    code.await_interrupts(10);  // a late reader: send_all waits meanwhile, and is interrupted
     const std::string got = wire.peer().recv_until_eof(5s);
     code.join(1s, "send_all returning after the last byte");
     const std::string diff = difference(data, got);
@@ -197,7 +197,7 @@ TEST_CASE("recv_exact keeps going after EINTR (a signal every 300 us while it wa
         lesson03::recv_exact(wire.mine(), got);
     });
     wire.peer().send(std::string_view(data).substr(0, 1000));
-    std::this_thread::sleep_for(30ms);  // recv_exact waits mid-message: signals hit the blocked recv
+    code.await_interrupts(10);  // recv_exact waits mid-message meanwhile: signals hit the blocked recv
     wire.peer().send(std::string_view(data).substr(1000));
     code.join(2s, "recv_exact waiting for the 200,000 bytes the test sent");
     const std::string diff = difference(data, got);
@@ -292,7 +292,7 @@ TEST_CASE("read_line keeps going after EINTR (a signal every 300 us while it wai
         }
     });
     wire.peer().send("first\nsec");
-    std::this_thread::sleep_for(30ms);  // read_line waits mid-line: signals hit the blocked recv
+    code.await_interrupts(10);  // read_line waits mid-line meanwhile: signals hit the blocked recv
     wire.peer().send("ond\n");
     wire.peer().close();
     code.join(1s, "read_line reading two lines sent with a pause, then the end");

@@ -361,7 +361,7 @@ TEST_CASE("recv_frame keeps going after EINTR (a signal every 300 us while it wa
     });
     const std::string stream = frame("first") + frame("second");
     wire.peer().send(stream.substr(0, 7));
-    std::this_thread::sleep_for(30ms);  // recv_frame waits mid-frame: signals hit the blocked recv
+    code.await_interrupts(10);  // recv_frame waits mid-frame meanwhile: signals hit the blocked recv
     wire.peer().send(stream.substr(7));
     wire.peer().close();
     code.join(1s, "recv_frame reading two frames sent with a pause, then the close");

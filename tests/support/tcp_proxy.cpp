@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "interrupts.hpp"
 #include "net/error.hpp"
 #include "net/tcp.hpp"
 #include "net/address.hpp"
@@ -349,7 +350,8 @@ std::ostream& operator<<(std::ostream& out, const Wire& wire) {
     return out << "a direct loopback connection";
 }
 
-CodeUnderTest::CodeUnderTest(int fd, std::function<void()> body) : fd_(fd) {
+CodeUnderTest::CodeUnderTest(int fd, std::function<void()> body)
+    : fd_(fd), interrupts_at_start_(interrupts_delivered()) {
     clear_server_failure();
     std::packaged_task<void()> task([body = std::move(body)] {
         try {
@@ -376,6 +378,20 @@ void CodeUnderTest::join(milliseconds timeout, std::string_view step) {
     }
     thread_.join();
     done_.get();
+}
+
+void CodeUnderTest::await_interrupts(std::size_t count, milliseconds timeout) const {
+    const Deadline deadline(timeout);
+    while (interrupts_delivered() < interrupts_at_start_ + count) {
+        rethrow_server_failure();
+        if (done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+            return;  // it finished early (and the test will find out whether it was right)
+        }
+        if (deadline.expired()) {
+            throw Timeout(fmt::format("waiting for {} signals to reach the code under test", count), timeout);
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(100));  // polls a counter
+    }
 }
 
 void CodeUnderTest::stop() {

@@ -139,10 +139,18 @@ public:
     // place for a loop that spins on recv() == 0) and throws Timeout naming `step`.
     void join(milliseconds timeout, std::string_view step);
 
+    // For code running an InterruptStorm on its own thread: waits until
+    // `count` signals have been delivered since the code started, so that a
+    // peer holding back meanwhile is sure they hit blocked system calls.
+    // Returns early if the code finishes first, re-throws its failure if it
+    // fails first; Timeout after `timeout`.
+    void await_interrupts(std::size_t count, milliseconds timeout = default_timeout) const;
+
 private:
     void stop();
 
     int fd_;
+    std::size_t interrupts_at_start_;
     std::future<void> done_;
     std::thread thread_;
 };
