@@ -377,6 +377,20 @@ TEST_CASE("harness: the proxy splits one write into pieces of 1-7 bytes") {
     CHECK(proxy.sends() >= 2 * 64 / 7);
 }
 
+TEST_CASE("harness: the proxy's pauses between pieces delay the bytes but keep them intact") {
+    harness::LoopbackServer server([](int listener) {
+        harness::Client peer(harness::accept_within(listener), "client");
+        peer.send(peer.recv_exact(2000));
+    });
+    harness::TcpProxy proxy(server.port(), {.max_delay = std::chrono::microseconds(300)});
+    INFO(proxy);
+    auto client = harness::Client::connect(proxy.port());
+    const std::string message = harness::random_bytes(2000, 39);
+    client.send(message);
+    CHECK(client.recv_exact(2000) == message);
+    server.join();
+}
+
 TEST_CASE("harness: the proxy coalesces writes that piled up while it was paused") {
     harness::LoopbackServer server([](int listener) {
         harness::Client peer(harness::accept_within(listener), "client");
