@@ -31,7 +31,8 @@ void send_all(int fd, std::string_view bytes) {
             }
             net::throw_errno("send");
         }
-        net::log::step("send() = {} bytes{}", n, sent + static_cast<std::size_t>(n) < bytes.size() ? " (a short write)" : "");
+        const bool short_write = sent + static_cast<std::size_t>(n) < bytes.size();
+        net::log::step("send() = {} bytes{}", n, short_write ? " (a short write: the rest follows)" : "");
         sent += static_cast<std::size_t>(n);
     }
 }
