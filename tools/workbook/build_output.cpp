@@ -60,7 +60,7 @@ Verdict verdict_from_build_output(std::string_view output, std::string_view less
     const std::vector<std::string> lines = split_lines(strip_ansi(output));
     const std::string learner_folder = fmt::format("exercises/{}/", lesson_name);
     static const std::regex error_line(R"(^(.+?):(\d+):(\d+): (?:fatal )?error: (.*)$)");
-    static const std::regex learner_location(R"(([^\s:]*exercises/[^\s:]+):(\d+))");
+    static const std::regex learner_location(R"(([^\s:]*exercises/[^\s:]+):(\d+)(?::(\d+))?)");
 
     std::vector<Diagnostic> errors;
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -88,11 +88,10 @@ Verdict verdict_from_build_output(std::string_view output, std::string_view less
         for (std::size_t i = errors.front().index; i-- > 0;) {
             std::smatch match;
             if (lines[i].find(learner_folder) != std::string::npos && std::regex_search(lines[i], match, learner_location)) {
-                error.message += fmt::format(" (in {}, reached from {}:{})", error.file,
-                                             repository_path(match[1].str(), build_dir, source_root), match[2].str());
+                error.message += fmt::format(" (inside {}:{})", error.file, error.line);
                 error.file = repository_path(match[1].str(), build_dir, source_root);
                 error.line = std::stoi(match[2].str());
-                error.column = 0;
+                error.column = match[3].matched ? std::stoi(match[3].str()) : 0;
                 error.in_learner_file = true;
                 error.excerpt.clear();
                 break;

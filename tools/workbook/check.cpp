@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "files.hpp"
 #include "process.hpp"
 #include "status.hpp"
 #include "workbook_config.hpp"
@@ -15,6 +16,48 @@ namespace {
 // Seconds one test case may run before the harness's watchdog ends the run
 // naming the step it waited at; the learner's own setting wins.
 constexpr std::string_view default_test_case_limit = "15";
+
+// The texts of the net::todo("...") calls still in the learner's files.
+std::vector<std::string> remaining_todos(const Course& course, const Lesson& lesson) {
+    constexpr std::string_view call = "net::todo(\"";
+    std::vector<std::string> todos;
+    for (const auto& file : course.files_to_edit(lesson)) {
+        std::string source;
+        try {
+            source = read_file(file);
+        } catch (const std::system_error&) {
+            continue;
+        }
+        for (std::size_t at = source.find(call); at != std::string::npos; at = source.find(call, at + 1)) {
+            const std::size_t start = at + call.size();
+            todos.push_back(source.substr(start, source.find('"', start) - start));
+        }
+    }
+    return todos;
+}
+
+// A stub that has not been started can still fail a test some other way: a
+// server function that throws net::todo closes its socket while unwinding, and
+// the test may see that reset before it learns why. Say what is really going on.
+void explain_unwritten_code(const Course& course, const Lesson& lesson, bool pristine, Verdict& verdict) {
+    if (verdict.kind == VerdictKind::passed || verdict.kind == VerdictKind::not_started ||
+        verdict.kind == VerdictKind::does_not_compile) {
+        return;
+    }
+    const std::vector<std::string> todos = remaining_todos(course, lesson);
+    if (todos.empty()) {
+        return;
+    }
+    if (pristine) {
+        verdict.kind = VerdictKind::not_started;
+        verdict.summary = not_started_summary(todos.front());
+        verdict.report.clear();
+        return;
+    }
+    verdict.report.push_back(fmt::format("note: net::todo(\"{}\") is still in your code; a function that is not "
+                                         "written yet can make a test fail this way",
+                                         todos.front()));
+}
 
 ProcessOptions options_for(const CheckSettings& settings, std::chrono::milliseconds deadline) {
     ProcessOptions options;
@@ -31,6 +74,7 @@ CheckResult check_lesson(const Course& course, const Lesson& lesson, const Check
     }
     CheckResult result;
     result.fingerprint = course.fingerprint(lesson);
+    const bool pristine = course.is_pristine(lesson);
 
     // Only this exercise's test binary: the learner's files are recompiled and
     // linked against the prebuilt test object and doctest main.
@@ -66,6 +110,7 @@ CheckResult check_lesson(const Course& course, const Lesson& lesson, const Check
     run.killed_at_deadline = tests.timed_out;
     run.deadline_seconds = static_cast<int>(settings.deadline.count());
     result.verdict = verdict_from_test_run(run, course.build().string(), course.root().string());
+    explain_unwritten_code(course, lesson, pristine, result.verdict);
     return result;
 }
 

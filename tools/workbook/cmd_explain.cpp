@@ -1,5 +1,8 @@
 // ./workbook explain ERRNO
+#include <algorithm>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -59,6 +62,7 @@ int command_explain(const Context& context, const Arguments& arguments) {
     fmt::print("  {:<14}{}\n", "Usual causes:", wrapped(guide->usual_causes, width, indent));
     fmt::print("  {:<14}{}\n", "What to do:", wrapped(guide->what_to_do, width, indent));
     bool first = true;
+    std::vector<std::string> shown;
     for (const ChapterPointer& pointer : guide->chapters) {
         const std::filesystem::path chapter = context.course.root() / pointer.chapter;
         const std::string section = find_section(chapter, pointer.keywords);
@@ -70,6 +74,10 @@ int command_explain(const Context& context, const Arguments& arguments) {
         } else {
             where = fmt::format("{}, section \"{}\"", pointer.chapter, section);
         }
+        if (std::find(shown.begin(), shown.end(), where) != shown.end()) {
+            continue;
+        }
+        shown.push_back(where);
         fmt::print("  {:<14}{}\n", first ? "Read:" : "", out.paint(Tone::code, where));
         first = false;
     }

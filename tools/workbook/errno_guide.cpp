@@ -22,7 +22,7 @@ constexpr Keywords udp_timeouts = {"ETIMEDOUT", "SO_RCVTIMEO", "timeout"};
 constexpr Keywords time_server_timeouts = {"ETIMEDOUT", "settimeout", "timeout"};
 constexpr Keywords try_again = {"EAGAIN", "EWOULDBLOCK", "non-blocking"};
 constexpr Keywords interrupted = {"EINTR", "SA_RESTART", "signal"};
-constexpr Keywords short_writes = {"short write", "send_all", "partial"};
+constexpr Keywords short_writes = {"can be short", "short write", "send_all"};
 constexpr Keywords descriptors = {"EMFILE", "RLIMIT_NOFILE", "ulimit"};
 
 constexpr ChapterPointer econnrefused_chapters[] = {
@@ -149,23 +149,38 @@ std::string find_section(const std::filesystem::path& chapter, std::span<const s
     if (!in) {
         return {};
     }
-    std::string heading;
-    std::string line;
+    struct Line {
+        std::string section;  // the heading in force
+        std::string text;
+        bool is_heading;
+    };
+    std::vector<Line> lines;
+    std::string section;
+    std::string text;
     bool in_code = false;
-    std::vector<std::pair<std::string, std::string>> lines;  // (heading in force, line)
-    while (std::getline(in, line)) {
-        if (line.starts_with("```")) {
+    while (std::getline(in, text)) {
+        if (text.starts_with("```")) {
             in_code = !in_code;
-        } else if (!in_code && line.starts_with("#")) {
-            heading = line.substr(std::min(line.find_first_not_of("# "), line.size()));
+            continue;
         }
-        lines.emplace_back(heading, line);
+        if (in_code) {
+            continue;  // examples mention everything; the prose says where a topic is taught
+        }
+        const bool is_heading = text.starts_with("#");
+        if (is_heading) {
+            section = text.substr(std::min(text.find_first_not_of("# "), text.size()));
+        }
+        lines.push_back({section, upper(text), is_heading});
     }
-    for (const std::string_view keyword : keywords) {
-        const std::string wanted = upper(keyword);
-        for (const auto& [section, text] : lines) {
-            if (!section.empty() && upper(text).find(wanted) != std::string::npos) {
-                return section;
+    // A heading that names the keyword beats the first paragraph that does.
+    for (const bool headings_only : {true, false}) {
+        for (const std::string_view keyword : keywords) {
+            const std::string wanted = upper(keyword);
+            for (const Line& line : lines) {
+                if ((line.is_heading || !headings_only) && !line.section.empty() &&
+                    line.text.find(wanted) != std::string::npos) {
+                    return line.section;
+                }
             }
         }
     }

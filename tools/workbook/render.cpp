@@ -128,7 +128,7 @@ Report build_report(const Course& course, const Lesson& lesson, const Verdict& v
     if (verdict.counts && !passed && verdict.kind != VerdictKind::not_started) {
         counts = fmt::format("   ({} of {} tests passed before the first failure)", verdict.counts->passed,
                              verdict.counts->total + verdict.counts->skipped);
-    } else if (verdict.counts) {
+    } else if (verdict.counts && passed) {
         counts = fmt::format("   ({} tests)", verdict.counts->passed);
     }
     report.line(fmt::format(" {} {}   {}{}", passed ? "✓" : "✗", verdict_label(verdict.kind), lesson_heading(lesson), counts),
@@ -139,8 +139,8 @@ Report build_report(const Course& course, const Lesson& lesson, const Verdict& v
     if (verdict.compile_error) {
         const CompileError& error = *verdict.compile_error;
         if (error.line > 0) {
-            report.line(fmt::format("   {}:{}:{}: error: {}", error.file, error.line, error.column, error.message),
-                        Tone::bad);
+            const std::string column = error.column > 0 ? fmt::format("{}:", error.column) : std::string{};
+            report.line(fmt::format("   {}:{}:{} error: {}", error.file, error.line, column, error.message), Tone::bad);
         } else {
             report.line("   " + error.message, Tone::bad);
         }

@@ -47,6 +47,11 @@ SignalInbox::SignalInbox() {
 }
 
 SignalInbox::~SignalInbox() {
+    // A Ctrl-C we already acted on is still pending: consume it, or unblocking
+    // below would deliver it and kill us on the way out.
+    signalfd_siginfo info{};
+    while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    }
     fd_.reset();
     ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }

@@ -197,50 +197,12 @@ TestFailure interpret(const Entry& entry, std::string_view build_dir, std::strin
     return failure;
 }
 
-std::optional<TestCounts> read_counts(const std::vector<std::string>& lines) {
-    static const std::regex counts(
-        R"(^\[doctest\] test cases:\s*(\d+) \|\s*(\d+) passed \|\s*(\d+) failed \|\s*(\d+) skipped.*$)");
-    for (const std::string& line : lines) {
-        std::smatch match;
-        if (std::regex_match(line, match, counts)) {
-            return TestCounts{std::stoi(match[1].str()), std::stoi(match[2].str()), std::stoi(match[3].str()),
-                              std::stoi(match[4].str())};
-        }
-    }
-    return std::nullopt;
-}
-
-// The head of an AddressSanitizer / UBSan / LeakSanitizer report, if any.
-std::vector<std::string> sanitizer_report(const std::vector<std::string>& lines, std::string_view build_dir,
-                                          std::string_view source_root) {
-    static const std::regex start(R"(^(?:==\d+==)?(ERROR: \w+Sanitizer.*|WARNING: ThreadSanitizer.*)$)");
-    static const std::regex runtime_error(R"(^(.+?):(\d+):(\d+): runtime error: (.*)$)");
-    static const std::regex frame(R"(^\s*#(\d+) 0x[0-9a-f]+ in (.*)$)");
-    std::vector<std::string> report;
-    for (std::size_t i = 0; i < lines.size() && report.empty(); ++i) {
-        std::smatch match;
-        if (std::regex_match(lines[i], match, runtime_error)) {
-            report.push_back(fmt::format("{}:{}: runtime error: {}", repository_path(match[1].str(), build_dir, source_root),
-                                         match[2].str(), match[4].str()));
-        } else if (std::regex_match(lines[i], match, start)) {
-            report.push_back(match[1].str());
-            for (std::size_t j = i + 1; j < lines.size() && report.size() < 10 && !lines[j].empty(); ++j) {
-                std::smatch frame_match;
-                report.push_back(std::regex_match(lines[j], frame_match, frame)
-                                     ? fmt::format("  #{} {}", frame_match[1].str(), frame_match[2].str())
-                                     : lines[j]);
-            }
-        }
-    }
-    return report;
-}
-
 }  // namespace
 
 Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, std::string_view source_root) {
     const std::vector<std::string> lines = split_lines(strip_ansi(run.output));
     Verdict verdict;
-    verdict.counts = read_counts(lines);
+    verdict.counts = doctest_counts(lines);
     const std::vector<Entry> entries = failure_entries(lines);
     if (!entries.empty()) {
         verdict.failure = interpret(entries.front(), build_dir, source_root);
@@ -298,12 +260,8 @@ Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, st
     const TestFailure& failure = *verdict.failure;
     const std::string said = failure.exception + "\n" + failure.message;
     if (const std::size_t at = said.find("not started: "); at != std::string::npos) {
-        const std::string what = said.substr(at + 13, said.find_first_of("\"\n", at) - at - 13);
-        const std::size_t colon = what.find(':');
-        const std::string task = colon == std::string::npos ? std::string{} : trimmed(what.substr(colon + 1));
         verdict.kind = VerdictKind::not_started;
-        verdict.summary = task.empty() ? fmt::format("{} is not written yet", what)
-                                       : fmt::format("{} is not written yet ({})", what.substr(0, colon), task);
+        verdict.summary = not_started_summary(said.substr(at + 13, said.find_first_of("\"\n", at) - at - 13));
         return verdict;
     }
     if (std::smatch match; std::regex_search(said, match, harness_timeout)) {

@@ -79,6 +79,13 @@ struct TestRun {
 // relative to the repository when it lies inside it.
 [[nodiscard]] std::string repository_path(std::string_view path, std::string_view build_dir,
                                           std::string_view source_root);
+// "serve_client: recv, send ..." (net::todo's text) -> "serve_client is not written yet (recv, send ...)".
+[[nodiscard]] std::string not_started_summary(std::string_view todo_text);
+// doctest's "[doctest] test cases: ..." line.
+[[nodiscard]] std::optional<TestCounts> doctest_counts(const std::vector<std::string>& lines);
+// The head of an AddressSanitizer / UBSan / LeakSanitizer report (empty when none).
+[[nodiscard]] std::vector<std::string> sanitizer_report(const std::vector<std::string>& lines,
+                                                        std::string_view build_dir, std::string_view source_root);
 // Bytes as the harness shows them: \n, \t, \xNN for the rest.
 [[nodiscard]] std::string escape_bytes(std::string_view bytes);
 

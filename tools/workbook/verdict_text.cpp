@@ -90,6 +90,18 @@ std::string repository_path(std::string_view path, std::string_view build_dir, s
     return where.string();
 }
 
+std::string not_started_summary(std::string_view todo_text) {
+    const std::size_t colon = todo_text.find(':');
+    if (colon == std::string_view::npos) {
+        return fmt::format("{} is not written yet", todo_text);
+    }
+    const std::size_t task = todo_text.find_first_not_of(' ', colon + 1);
+    if (task == std::string_view::npos) {
+        return fmt::format("{} is not written yet", todo_text.substr(0, colon));
+    }
+    return fmt::format("{} is not written yet ({})", todo_text.substr(0, colon), todo_text.substr(task));
+}
+
 std::string escape_bytes(std::string_view bytes) {
     std::string out;
     for (const char byte : bytes) {
