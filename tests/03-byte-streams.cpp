@@ -25,6 +25,7 @@
 #include "net/error.hpp"
 #include "streams.hpp"
 #include "tcp_proxy.hpp"
+#include "wire.hpp"
 
 using namespace std::chrono_literals;
 

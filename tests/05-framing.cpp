@@ -25,6 +25,7 @@
 #include "interrupts.hpp"
 #include "net/error.hpp"
 #include "tcp_proxy.hpp"
+#include "wire.hpp"
 
 using namespace std::chrono_literals;
 

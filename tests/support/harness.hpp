@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -81,6 +82,10 @@ void wait_writable(int fd, const Deadline& deadline, std::string_view step);
 
 // Entries in /proc/self/fd: compare before and after to find leaked descriptors.
 [[nodiscard]] int open_fd_count();
+
+// The seed a test should use: WORKBOOK_SEED from the environment when it is
+// set (to replay a failing run), else `fallback`, else a fresh random one.
+[[nodiscard]] std::uint64_t test_seed(std::optional<std::uint64_t> fallback = std::nullopt);
 
 // Reproducible pseudo-random bytes (the same seed gives the same bytes).
 [[nodiscard]] std::string random_bytes(std::size_t count, std::uint64_t seed);

@@ -25,23 +25,6 @@
 
 namespace harness {
 
-std::uint64_t test_seed(std::optional<std::uint64_t> fallback) {
-    if (const char* text = std::getenv("WORKBOOK_SEED"); text != nullptr && *text != '\0') {
-        std::uint64_t seed = 0;
-        const char* end = text + std::strlen(text);
-        const auto [stop, error] = std::from_chars(text, end, seed);
-        if (error != std::errc{} || stop != end) {
-            throw std::invalid_argument(fmt::format("WORKBOOK_SEED must be a decimal number, not \"{}\"", text));
-        }
-        return seed;
-    }
-    if (fallback) {
-        return *fallback;
-    }
-    std::random_device entropy;
-    return (std::uint64_t{entropy()} << 32) | entropy();
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -331,84 +314,6 @@ void TcpProxy::run(std::uint16_t target_port, std::string host, ProxyOptions opt
     } catch (const std::exception& error) {
         record(error.what());
     }
-}
-
-Wire::Wire(std::optional<ProxyOptions> rechunk) : listener_(net::listen_tcp("127.0.0.1", 0)) {
-    clear_server_failure();  // a new connection, a new story
-    const std::uint16_t port = net::local_port(listener_.get());
-    if (rechunk) {
-        proxy_.emplace(port, *rechunk);
-    }
-    mine_ = net::connect_tcp("127.0.0.1", proxy_ ? proxy_->port() : port, std::chrono::seconds(2));
-    peer_.emplace(accept_within(listener_.get()), "code under test");
-}
-
-std::ostream& operator<<(std::ostream& out, const Wire& wire) {
-    if (wire.proxy() != nullptr) {
-        return out << *wire.proxy();
-    }
-    return out << "a direct loopback connection";
-}
-
-CodeUnderTest::CodeUnderTest(int fd, std::function<void()> body)
-    : fd_(fd), interrupts_at_start_(interrupts_delivered()) {
-    clear_server_failure();
-    std::packaged_task<void()> task([body = std::move(body)] {
-        try {
-            body();
-        } catch (...) {
-            record_server_failure(std::current_exception());
-            throw;
-        }
-    });
-    done_ = task.get_future();
-    thread_ = std::thread(std::move(task));
-}
-
-CodeUnderTest::~CodeUnderTest() {
-    if (thread_.joinable()) {
-        stop();
-    }
-}
-
-void CodeUnderTest::join(milliseconds timeout, std::string_view step) {
-    if (done_.wait_for(timeout) != std::future_status::ready) {
-        stop();
-        throw Timeout(step, timeout);
-    }
-    thread_.join();
-    done_.get();
-}
-
-void CodeUnderTest::await_interrupts(std::size_t count, milliseconds timeout) const {
-    const Deadline deadline(timeout);
-    while (interrupts_delivered() < interrupts_at_start_ + count) {
-        rethrow_server_failure();
-        if (done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-            return;  // it finished early (and the test will find out whether it was right)
-        }
-        if (deadline.expired()) {
-            throw Timeout(fmt::format("waiting for {} signals to reach the code under test", count), timeout);
-        }
-        std::this_thread::sleep_for(std::chrono::microseconds(100));  // polls a counter
-    }
-}
-
-void CodeUnderTest::stop() {
-    ::shutdown(fd_, SHUT_RDWR);  // wakes a blocked recv or send
-    if (done_.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
-        // Still running: a loop spinning on recv() == 0, most likely. A
-        // non-socket in the fd's place makes its next recv fail (ENOTSOCK)
-        // while the number stays taken, so no other socket can be hit.
-        const net::Fd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
-        ::dup2(null.get(), fd_);
-    }
-    if (done_.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
-        thread_.detach();
-        fatal_timeout("the code under test, even after its socket was shut down");
-    }
-    thread_.join();
-    clear_server_failure();  // what it threw then, we caused
 }
 
 }  // namespace harness

@@ -22,7 +22,7 @@ constexpr std::size_t max_datagram = 65536;  // more than any UDP payload (65,50
 
 // Waits until `fd` has something to read (a datagram, or an error such as
 // ECONNREFUSED) or `deadline` passes. False means the deadline passed.
-bool wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
+[[maybe_unused]] bool wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
     pollfd waiting{fd, POLLIN, 0};
     for (;;) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
