@@ -85,6 +85,9 @@ void add_failure(Report& report, const TestFailure& failure) {
 }
 
 void add_errno_pointer(Report& report, const Verdict& verdict) {
+    if (verdict.kind == VerdictKind::not_started) {
+        return;  // whatever the socket saw, the cause is the net::todo
+    }
     std::string said = verdict.summary;
     if (verdict.failure) {
         said += "\n" + verdict.failure->exception + "\n" + verdict.failure->message;
