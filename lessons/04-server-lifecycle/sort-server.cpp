@@ -46,7 +46,7 @@ bool stop_requested() { return stop_signals.load() > 0; }
 // Called before each blocking call on a client, and again when a signal
 // interrupts one (errno EINTR). The first Ctrl-C lets the client in flight
 // finish; a second one drops it. (A signal that lands between this check and
-// the call only shows at the next one: chapter 09's poll loop closes that gap.)
+// the call only shows at the next one; ppoll() or signalfd() close that gap.)
 void check_stop_while_serving() {
     static bool announced = false;
     if (stop_signals.load() >= 2) {
@@ -110,7 +110,7 @@ std::string receive_request(int client) {
             net::throw_errno("recv");
         }
         if (n == 0) {
-            net::log::step("recv() = 0: end of the request ({} bytes); the client half-closed", request.size());
+            net::log::step("recv() = 0: end of the request ({} bytes): the client is done sending", request.size());
             return request;
         }
         request.append(buffer, static_cast<std::size_t>(n));

@@ -166,7 +166,7 @@ def main():
                 late = b""
             if late:
                 fail(f"a client that connected after the stop was served: {late!r}", server)
-    for expected in ("socket() = fd", "setsockopt(SO_REUSEADDR, 1)", "bind(127.0.0.1:", "the client half-closed",
+    for expected in ("socket() = fd", "setsockopt(SO_REUSEADDR, 1)", "bind(127.0.0.1:", "the client is done sending",
                      "stop requested: finishing the client in flight", "stopping: accepting no more clients (4 served)"):
         if expected not in server.output():
             fail(f"the server's narration lacks {expected!r}:\n{server.output()}")
