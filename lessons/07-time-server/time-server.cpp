@@ -130,11 +130,13 @@ void wait_with_sockopt(int fd, milliseconds timeout) {
 // One deadline for the whole wait: poll() gets only the time that is left.
 void wait_with_poll(int fd, milliseconds timeout) {
     const auto deadline = steady_clock::now() + timeout;
+    const auto left = [deadline] {
+        return std::max<long long>(std::chrono::ceil<milliseconds>(deadline - steady_clock::now()).count(), 0);
+    };
     char discard[512];
     for (;;) {
-        const auto left = std::chrono::ceil<milliseconds>(deadline - steady_clock::now());
         pollfd waiting{fd, POLLIN, 0};
-        const int ready = ::poll(&waiting, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+        const int ready = ::poll(&waiting, 1, static_cast<int>(left()));
         if (ready == 0) {
             net::log::warn("poll() = 0: no close within {} ms, dropping the client", timeout.count());
             return;
@@ -150,14 +152,14 @@ void wait_with_poll(int fd, milliseconds timeout) {
         }
         const ssize_t n = ::recv(fd, discard, sizeof discard, 0);
         if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-            net::log::step("recv() = 0: the client closed, {} ms before the deadline", left.count());
+            net::log::step("recv() = 0: the client closed, {} ms before the deadline", left());
             return;
         }
         if (n < 0 && errno != EINTR) {
             net::throw_errno("recv");
         }
         if (n > 0) {
-            net::log::step("recv() = {} bytes, thrown away ({} ms left)", n, left.count());
+            net::log::step("recv() = {} bytes, thrown away ({} ms left)", n, left());
         }
     }
 }
