@@ -1,6 +1,7 @@
 #include "check.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -71,6 +72,10 @@ ProcessOptions options_for(const CheckSettings& settings, std::chrono::milliseco
 CheckResult check_lesson(const Course& course, const Lesson& lesson, const CheckSettings& settings) {
     if (!course.has_tests(lesson)) {
         throw std::runtime_error(fmt::format("lesson {} has no tests yet (tests/{}.cpp)", lesson.number, lesson.name));
+    }
+    if (!std::filesystem::exists(course.build() / "build.ninja")) {
+        throw std::runtime_error(fmt::format("{} is not set up yet: run ./workbook once (it configures and builds)",
+                                             course.display(course.build())));
     }
     CheckResult result;
     result.fingerprint = course.fingerprint(lesson);

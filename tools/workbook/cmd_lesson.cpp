@@ -67,7 +67,11 @@ int command_read(const Context& context, const Arguments& arguments) {
     }
     if (::isatty(STDOUT_FILENO) == 1) {
         const char* pager = std::getenv("PAGER");
-        replace_process({pager != nullptr && *pager != '\0' ? pager : "less", chapter.string()});
+        try {
+            replace_process({pager != nullptr && *pager != '\0' ? pager : "less", chapter.string()});
+        } catch (const std::system_error&) {
+            // No pager: print it instead.
+        }
     }
     fmt::print("{}", read_file(chapter));
     return 0;

@@ -210,7 +210,8 @@ Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, st
     const std::string test_name = verdict.failure ? verdict.failure->test_name : std::string{};
     static const std::regex watchdog(
         R"re(^TIMEOUT: test case "(.*)" was still running after (\d+) s; it was waiting at: (.*)$)re");
-    static const std::regex stuck(R"(^TIMEOUT: (.*) did not finish and could not be unblocked.*$)");
+    // The optional test name is for a harness that names the running test here too.
+    static const std::regex stuck(R"re(^TIMEOUT: (?:test case "(.*)": )?(.*) did not finish and could not be unblocked.*$)re");
     static const std::regex harness_timeout(R"(timed out after (\d+) ms: (.*))");
 
     if (verdict.report = sanitizer_report(lines, build_dir, source_root); !verdict.report.empty()) {
@@ -239,8 +240,9 @@ Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, st
         }
         if (std::regex_match(line, match, stuck)) {
             verdict.kind = VerdictKind::timed_out;
-            verdict.summary = fmt::format("the test was waiting at: {} (it never finished, even when unblocked)",
-                                          match[1].str());
+            verdict.summary = fmt::format("{} was waiting at: {} (it never finished, even when unblocked)",
+                                          match[1].matched ? fmt::format("test \"{}\"", match[1].str()) : "the test",
+                                          match[2].str());
             return verdict;
         }
     }

@@ -105,7 +105,17 @@ private:
         }
         fmt::print("{}\n", context_.out.paint(Tone::dim, fmt::format("checking {} ...", lesson_heading(*lesson_))));
         std::fflush(stdout);
-        const CheckResult result = check_lesson(context_.course, *lesson_, {std::chrono::seconds(60), cancel_fd_});
+        CheckResult result;
+        try {
+            result = check_lesson(context_.course, *lesson_, {std::chrono::seconds(60), cancel_fd_});
+        } catch (const Interrupted&) {
+            throw;
+        } catch (const std::runtime_error& error) {
+            // No tests for this lesson yet, say: keep watching, the learner can move on.
+            fmt::print("{} {}\n", context_.out.paint(Tone::bad, "error:"), error.what());
+            print_keys();
+            return;
+        }
         print_verdict(stdout, context_.out, context_.course, *lesson_, result.verdict);
         Progress progress = context_.load_progress();
         record_check(context_.course, progress, *lesson_, result);

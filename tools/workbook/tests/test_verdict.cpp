@@ -167,7 +167,13 @@ TEST_CASE("the watchdog's and the harness's TIMEOUT lines are timed out") {
                        "test run\n",
                        124);
     CHECK(verdict.kind == workbook::VerdictKind::timed_out);
-    CHECK(verdict.summary.find("echo_once waiting for its echo") != std::string::npos);
+    CHECK(verdict.summary ==
+          "the test was waiting at: echo_once waiting for its echo (it never finished, even when unblocked)");
+    verdict = from_run("TIMEOUT: test case \"echo_once works\": the server function did not finish and could not be "
+                       "unblocked; ending the test run\n",
+                       124);
+    CHECK(verdict.summary ==
+          "test \"echo_once works\" was waiting at: the server function (it never finished, even when unblocked)");
 }
 
 TEST_CASE("killed at the deadline is timed out") {
