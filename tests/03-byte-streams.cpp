@@ -1,6 +1,5 @@
 // Tests for exercise 03 — send_all, recv_exact and LineReader
-// (exercises/03-byte-streams/streams.hpp), and of the re-chunking proxy the
-// tests put between the code and its peer. The test is the peer, over real
+// (exercises/03-byte-streams/streams.hpp). The test is the peer, over real
 // loopback sockets; the code under test runs on its own thread, and every
 // wait has a deadline.
 #include <doctest/doctest.h>
@@ -42,29 +41,6 @@ struct doctest::StringMaker<std::nullopt_t> {
 };
 
 namespace {
-
-std::uint64_t fnv1a(std::string_view bytes) {
-    std::uint64_t hash = 0xcbf29ce484222325;
-    for (const char byte : bytes) {
-        hash = (hash ^ static_cast<unsigned char>(byte)) * 0x100000001b3;
-    }
-    return hash;
-}
-
-// "" when equal; otherwise sizes, hashes and the first differing bytes.
-std::string difference(std::string_view expected, std::string_view actual) {
-    if (expected == actual) {
-        return {};
-    }
-    std::size_t at = 0;
-    while (at < expected.size() && at < actual.size() && expected[at] == actual[at]) {
-        ++at;
-    }
-    return fmt::format("expected {} bytes (FNV-1a {:016x}), got {} bytes (FNV-1a {:016x});\n"
-                       "first difference at byte {}: expected \"{}\", got \"{}\"",
-                       expected.size(), fnv1a(expected), actual.size(), fnv1a(actual), at,
-                       harness::escape(expected.substr(at, 24)), harness::escape(actual.substr(at, 24)));
-}
 
 harness::ProxyOptions rechunking() { return harness::ProxyOptions{}; }
 
@@ -109,7 +85,7 @@ TEST_CASE("send_all sends 1 MB byte for byte through a re-chunking proxy") {
     });
     const std::string got = wire.peer().recv_until_eof(5s);
     code.join(1s, "send_all returning after the last byte");
-    const std::string diff = difference(data, got);
+    const std::string diff = harness::first_difference(data, got);
     INFO(diff);
     REQUIRE(diff.empty());
 }
@@ -129,7 +105,7 @@ TEST_CASE("send_all keeps going after EINTR and short writes (a signal every 300
     code.await_interrupts(10);  // a late reader: send_all waits meanwhile, and is interrupted
     const std::string got = wire.peer().recv_until_eof(5s);
     code.join(1s, "send_all returning after the last byte");
-    const std::string diff = difference(data, got);
+    const std::string diff = harness::first_difference(data, got);
     INFO(diff);
     INFO("SIGUSR1 sent to send_all's thread while it ran: " << signals.load());
     REQUIRE(diff.empty());
@@ -183,7 +159,7 @@ TEST_CASE("recv_exact assembles 1 MB from whatever pieces a re-chunking proxy ma
     });
     wire.peer().send(data, 5s);
     code.join(2s, "recv_exact waiting for all of the 1 MB the test sent");
-    const std::string diff = difference(data, got);
+    const std::string diff = harness::first_difference(data, got);
     INFO(diff);
     REQUIRE(diff.empty());
 }
@@ -201,7 +177,7 @@ TEST_CASE("recv_exact keeps going after EINTR (a signal every 300 us while it wa
     code.await_interrupts(10);  // recv_exact waits mid-message meanwhile: signals hit the blocked recv
     wire.peer().send(std::string_view(data).substr(1000));
     code.join(2s, "recv_exact waiting for the 200,000 bytes the test sent");
-    const std::string diff = difference(data, got);
+    const std::string diff = harness::first_difference(data, got);
     INFO(diff);
     REQUIRE(diff.empty());
 }
@@ -276,7 +252,7 @@ TEST_CASE("1 MB of lines through a re-chunking proxy come out exactly as sent") 
     wire.peer().send(text, 5s);
     wire.peer().close();
     code.join(2s, "read_line reading 1 MB of lines, then the end");
-    const std::string diff = difference(text, joined);
+    const std::string diff = harness::first_difference(text, joined);
     INFO(diff);
     REQUIRE(diff.empty());
 }
@@ -339,108 +315,3 @@ TEST_CASE("read_line rejects an over-long line at once, without waiting for a ne
 }
 
 // ---- the re-chunking proxy itself (tests/support/tcp_proxy.hpp) -----------
-
-TEST_CASE("harness: the proxy forwards 1 MB each way intact and passes each side's EOF on") {
-    const std::string request = harness::random_bytes(1 << 20, 36);
-    const std::string reply = harness::random_bytes(1 << 20, 37);
-    std::string received;
-    harness::LoopbackServer server([&](int listener) {
-        harness::Client peer(harness::accept_within(listener), "client");
-        received = peer.recv_until_eof(5s);  // the client's shutdown(SHUT_WR), passed on
-        peer.send(reply, 5s);                // the read-closed side can still be written
-    });
-    harness::TcpProxy proxy(server.port());
-    INFO(proxy);
-    auto client = harness::Client::connect(proxy.port());
-    client.send(request, 5s);
-    client.shutdown_write();
-    const std::string back = client.recv_until_eof(5s);
-    server.join();
-    CHECK(difference(request, received) == "");
-    CHECK(difference(reply, back) == "");
-    CHECK(proxy.sends() > 20);
-    CHECK(proxy.error() == "");
-}
-
-TEST_CASE("harness: the proxy splits one write into pieces of 1-7 bytes") {
-    harness::LoopbackServer server([](int listener) {
-        harness::Client peer(harness::accept_within(listener), "client");
-        peer.send(peer.recv_exact(64));
-    });
-    harness::TcpProxy proxy(server.port(), {.coalesce_percent = 0});
-    INFO(proxy);
-    auto client = harness::Client::connect(proxy.port());
-    const std::string message = harness::random_bytes(64, 38);
-    client.send(message);
-    CHECK(client.recv_exact(64) == message);
-    server.join();
-    CHECK(proxy.largest_send() <= 7);
-    CHECK(proxy.sends() >= 2 * 64 / 7);
-}
-
-TEST_CASE("harness: the proxy's pauses between pieces delay the bytes but keep them intact") {
-    harness::LoopbackServer server([](int listener) {
-        harness::Client peer(harness::accept_within(listener), "client");
-        peer.send(peer.recv_exact(2000));
-    });
-    harness::TcpProxy proxy(server.port(), {.max_delay = std::chrono::microseconds(300)});
-    INFO(proxy);
-    auto client = harness::Client::connect(proxy.port());
-    const std::string message = harness::random_bytes(2000, 39);
-    client.send(message);
-    CHECK(client.recv_exact(2000) == message);
-    server.join();
-}
-
-TEST_CASE("harness: the proxy coalesces writes that piled up while it was paused") {
-    harness::LoopbackServer server([](int listener) {
-        harness::Client peer(harness::accept_within(listener), "client");
-        peer.send(peer.recv_some());
-    });
-    harness::TcpProxy proxy(server.port(), {.coalesce_percent = 100});
-    INFO(proxy);
-    proxy.pause();
-    auto client = harness::Client::connect(proxy.port());
-    for (const std::string_view write : {"one\n", "two\n", "three\n"}) {
-        client.send(write);
-    }
-    const harness::Deadline deadline(2s);
-    while (proxy.bytes_received() < 14 && !deadline.expired()) {
-        std::this_thread::yield();  // polls the proxy's counter, not a clock
-    }
-    REQUIRE(proxy.bytes_received() == 14);
-    proxy.resume();
-    CHECK(client.recv_exact(14) == "one\ntwo\nthree\n");  // the server got all three in one recv
-    server.join();
-}
-
-TEST_CASE("harness: the proxy's destructor closes open connections, and WORKBOOK_SEED replays a seed") {
-    {
-        harness::LoopbackServer server([](int listener) {
-            harness::Client peer(harness::accept_within(listener), "client");
-            peer.send(peer.recv_exact(2));
-            (void)peer.recv_until_eof();
-        });
-        std::optional<harness::TcpProxy> proxy;
-        proxy.emplace(server.port());
-        auto client = harness::Client::connect(proxy->port());
-        INFO(client);
-        client.send("hi");
-        REQUIRE(client.recv_exact(2) == "hi");
-        proxy.reset();
-        client.expect_eof(1s);
-        server.join();
-    }
-    const char* saved = std::getenv("WORKBOOK_SEED");
-    const std::optional<std::string> previous = saved ? std::optional<std::string>(saved) : std::nullopt;
-    ::setenv("WORKBOOK_SEED", "42", 1);
-    CHECK(harness::test_seed(7) == 42);
-    CHECK(harness::TcpProxy(1, {.seed = 7}).seed() == 42);
-    ::setenv("WORKBOOK_SEED", "forty-two", 1);
-    CHECK_THROWS_AS((void)harness::test_seed(7), std::invalid_argument);
-    ::unsetenv("WORKBOOK_SEED");
-    CHECK(harness::test_seed(7) == 7);
-    if (previous) {
-        ::setenv("WORKBOOK_SEED", previous->c_str(), 1);
-    }
-}

@@ -160,6 +160,28 @@ std::string escape(std::string_view bytes, std::size_t limit) {
     return out;
 }
 
+std::uint64_t fnv1a(std::string_view bytes) {
+    std::uint64_t hash = 0xcbf29ce484222325;
+    for (const char byte : bytes) {
+        hash = (hash ^ static_cast<unsigned char>(byte)) * 0x100000001b3;
+    }
+    return hash;
+}
+
+std::string first_difference(std::string_view expected, std::string_view actual) {
+    if (expected == actual) {
+        return {};
+    }
+    std::size_t at = 0;
+    while (at < expected.size() && at < actual.size() && expected[at] == actual[at]) {
+        ++at;
+    }
+    return fmt::format("expected {} bytes (FNV-1a {:016x}), got {} bytes (FNV-1a {:016x});\n"
+                       "first difference at byte {}: expected \"{}\", got \"{}\"",
+                       expected.size(), fnv1a(expected), actual.size(), fnv1a(actual), at,
+                       escape(expected.substr(at, 24)), escape(actual.substr(at, 24)));
+}
+
 int open_fd_count() {
     DIR* dir = ::opendir("/proc/self/fd");
     if (dir == nullptr) {

@@ -80,6 +80,13 @@ void wait_writable(int fd, const Deadline& deadline, std::string_view step);
 // the text is cut after about `limit` characters, with the total shown.
 [[nodiscard]] std::string escape(std::string_view bytes, std::size_t limit = 160);
 
+// FNV-1a, a 64-bit hash to name a large payload in a failure report.
+[[nodiscard]] std::uint64_t fnv1a(std::string_view bytes);
+
+// "" when equal; otherwise both sizes and hashes, and the first differing
+// bytes (escaped) — what a 1 MB comparison should say when it fails.
+[[nodiscard]] std::string first_difference(std::string_view expected, std::string_view actual);
+
 // Entries in /proc/self/fd: compare before and after to find leaked descriptors.
 [[nodiscard]] int open_fd_count();
 

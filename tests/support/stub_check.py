@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -65,6 +66,14 @@ def check(exercise_dir, binary):
     if "not started" not in output:
         print(output)
         print(f"error: the stub of {exercise_dir.name} failed, but not with net::todo's \"not started\"")
+        return 1
+    # Every test case must fail against the stub: one that passes asserts
+    # nothing about the learner's code (harness self-tests belong in suite unit).
+    summary = re.search(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed", output)
+    if summary is None or int(summary.group(2)) != 0:
+        print(output)
+        passed = summary.group(2) if summary else "?"
+        print(f"error: {passed} test case(s) of {exercise_dir.name} PASSED against the pristine stub")
         return 1
     print(f"ok: the pristine stub of {exercise_dir.name} fails as not started")
     return 0
