@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "framing.hpp"
 #include "harness.hpp"

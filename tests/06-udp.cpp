@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "harness.hpp"
 #include "net/error.hpp"

@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <system_error>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/error.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <system_error>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/error.hpp"

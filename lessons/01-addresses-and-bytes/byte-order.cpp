@@ -14,7 +14,7 @@
 #include <string_view>
 #include <system_error>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/args.hpp"
 #include "net/log.hpp"

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/args.hpp"

@@ -16,7 +16,7 @@
 #include <sys/time.h>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/args.hpp"

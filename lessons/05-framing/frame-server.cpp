@@ -16,7 +16,7 @@
 #include <string_view>
 #include <sys/socket.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/args.hpp"

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <system_error>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/args.hpp"

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <system_error>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/error.hpp"
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <sys/socket.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "harness.hpp"
 #include "net/address.hpp"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "interrupts.hpp"
 #include "net/error.hpp"

@@ -4,7 +4,7 @@
 #include <regex>
 #include <utility>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "verdict.hpp"
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "files.hpp"
 #include "process.hpp"

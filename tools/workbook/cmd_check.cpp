@@ -1,7 +1,7 @@
 // ./workbook check [NN]
 #include <cstdio>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "check.hpp"
 #include "commands.hpp"

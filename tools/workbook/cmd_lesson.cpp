@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 #include <fmt/ranges.h>
 
 #include "commands.hpp"

@@ -1,7 +1,7 @@
 // ./workbook reset NN: the pristine stub back, the learner's files kept.
 #include <optional>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 #include <fmt/ranges.h>
 
 #include "commands.hpp"

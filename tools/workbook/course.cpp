@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <regex>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "files.hpp"

@@ -5,7 +5,7 @@
 #include <exception>
 #include <string_view>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "commands.hpp"
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <type_traits>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
 
 #include "files.hpp"
 
@@ -56,6 +58,12 @@ std::optional<T> field(const nlohmann::json* entry, const char* name) {
 
 }  // namespace
 
+Progress::Progress(std::filesystem::path file, nlohmann::json data)
+    : file_(std::move(file)), data_(std::make_unique<nlohmann::json>(std::move(data))) {}
+Progress::~Progress() = default;
+Progress::Progress(Progress&&) noexcept = default;
+Progress& Progress::operator=(Progress&&) noexcept = default;
+
 Progress Progress::load(const std::filesystem::path& file) {
     if (!std::filesystem::exists(file)) {
         return Progress(file, fresh_progress());
@@ -86,16 +94,16 @@ Progress Progress::load(const std::filesystem::path& file) {
     return fresh;
 }
 
-void Progress::save() const { write_file_atomically(file_, data_.dump(2) + "\n"); }
+void Progress::save() const { write_file_atomically(file_, data_->dump(2) + "\n"); }
 
 const nlohmann::json* Progress::entry(std::string_view lesson) const {
-    const nlohmann::json& lessons = data_.at("lessons");
+    const nlohmann::json& lessons = data_->at("lessons");
     const auto found = lessons.find(std::string(lesson));
     return found == lessons.end() ? nullptr : &*found;
 }
 
 nlohmann::json& Progress::entry_for_update(std::string_view lesson) {
-    nlohmann::json& slot = data_["lessons"][std::string(lesson)];
+    nlohmann::json& slot = (*data_)["lessons"][std::string(lesson)];
     if (!slot.is_object()) {
         slot = nlohmann::json::object();
     }
@@ -103,14 +111,14 @@ nlohmann::json& Progress::entry_for_update(std::string_view lesson) {
 }
 
 std::optional<std::string> Progress::current() const {
-    const auto found = data_.find("current");
-    if (found == data_.end() || !found->is_string()) {
+    const auto found = data_->find("current");
+    if (found == data_->end() || !found->is_string()) {
         return std::nullopt;
     }
     return found->get<std::string>();
 }
 
-void Progress::set_current(std::string_view lesson) { data_["current"] = std::string(lesson); }
+void Progress::set_current(std::string_view lesson) { (*data_)["current"] = std::string(lesson); }
 
 bool Progress::is_done(std::string_view lesson) const { return field<bool>(entry(lesson), "done").value_or(false); }
 

@@ -13,11 +13,12 @@
 //     }
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace workbook {
 
@@ -52,15 +53,21 @@ public:
 
     void note_solution_peeked(std::string_view lesson);
 
-    [[nodiscard]] const nlohmann::json& data() const noexcept { return data_; }
+    [[nodiscard]] const nlohmann::json& data() const noexcept { return *data_; }
+
+    ~Progress();
+    Progress(Progress&&) noexcept;
+    Progress& operator=(Progress&&) noexcept;
 
 private:
-    Progress(std::filesystem::path file, nlohmann::json data) : file_(std::move(file)), data_(std::move(data)) {}
+    // The json lives behind a pointer so that this header needs only
+    // json_fwd.hpp: the full header costs every includer two seconds of compile.
+    Progress(std::filesystem::path file, nlohmann::json data);
     [[nodiscard]] const nlohmann::json* entry(std::string_view lesson) const;
     nlohmann::json& entry_for_update(std::string_view lesson);
 
     std::filesystem::path file_;
-    nlohmann::json data_;
+    std::unique_ptr<nlohmann::json> data_;
     std::string notice_;
 };
 

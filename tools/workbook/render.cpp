@@ -1,6 +1,6 @@
 #include "render.hpp"
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "errno_guide.hpp"
 #include "status.hpp"

@@ -2,7 +2,7 @@
 // its summary counts, and a sanitizer's report.
 #include <regex>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "verdict.hpp"
 

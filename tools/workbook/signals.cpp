@@ -3,7 +3,7 @@
 #include <csignal>
 #include <cstring>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 namespace workbook {
 

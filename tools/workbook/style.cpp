@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/color.h>
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 namespace workbook {
 

@@ -1,7 +1,7 @@
 // Reading doctest's console output (and the harness's markers) into a verdict.
 #include <regex>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "signals.hpp"
 #include "verdict.hpp"

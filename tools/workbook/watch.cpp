@@ -5,7 +5,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "change_watcher.hpp"
 #include "net/error.hpp"

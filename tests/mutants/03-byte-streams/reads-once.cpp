@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <sys/socket.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/error.hpp"
 

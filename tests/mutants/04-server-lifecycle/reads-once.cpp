@@ -7,7 +7,7 @@
 #include <string>
 #include <sys/socket.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/error.hpp"

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/error.hpp"
