@@ -265,3 +265,14 @@ TEST_CASE("colour is off when NO_COLOR is set or the stream is not a terminal") 
     CHECK(std::string(line) == "error: plain\n");
     std::fclose(file);
 }
+
+TEST_CASE("logging leaves errno alone, so a warning between a failed call and throw_errno is harmless") {
+    ::setenv("NO_COLOR", "1", 1);
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file != nullptr);
+    errno = ECONNREFUSED;
+    net::log::write_line(file, net::log::Style::warning, "ICMP port unreachable");  // isatty() sets ENOTTY inside
+    CHECK(errno == ECONNREFUSED);
+    std::fclose(file);
+    ::unsetenv("NO_COLOR");
+}

@@ -1,5 +1,6 @@
 #include "net/log.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -14,6 +15,10 @@ bool color_enabled(std::FILE* stream) {
 }
 
 void write_line(std::FILE* stream, Style style, std::string_view text) {
+    // Narration must not disturb the caller's errno: a program that logs a
+    // warning between a failed call and throw_errno would report isatty's
+    // ENOTTY instead of the real error.
+    const int saved_errno = errno;
     std::string_view prefix;
     std::string_view color;
     switch (style) {
@@ -29,6 +34,7 @@ void write_line(std::FILE* stream, Style style, std::string_view text) {
         fmt::print(stream, "{}{}\n", prefix, text);
     }
     std::fflush(stream);
+    errno = saved_errno;
 }
 
 }  // namespace net::log

@@ -16,7 +16,7 @@ enum class Style { plain, step, good, warning, error };
 [[nodiscard]] bool color_enabled(std::FILE* stream);
 
 // Writes one line (a newline is added) and flushes, so narration interleaves
-// correctly with other processes in the same terminal.
+// correctly with other processes in the same terminal. errno is left as it was.
 void write_line(std::FILE* stream, Style style, std::string_view text);
 
 // What the program is doing, to stdout: "listening on 127.0.0.1:5000".

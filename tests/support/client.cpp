@@ -54,7 +54,7 @@ void Client::send(std::string_view bytes, milliseconds timeout) {
                 continue;
             }
             const int error = errno;
-            rethrow_server_failure();
+            rethrow_server_failure(std::chrono::milliseconds(250));
             errno = error;
             transcript_.note(fmt::format("send failed: {}", std::strerror(errno)));
             net::throw_errno(fmt::format("test's send to the {}", peer_));
@@ -76,7 +76,7 @@ std::string Client::recv_some(milliseconds timeout) {
                 continue;
             }
             const int error = errno;
-            rethrow_server_failure();
+            rethrow_server_failure(std::chrono::milliseconds(250));
             errno = error;
             transcript_.note(fmt::format("recv failed: {}", std::strerror(errno)));
             net::throw_errno(fmt::format("test's recv from the {}", peer_));
@@ -107,7 +107,7 @@ std::string Client::recv_exact(std::size_t n, milliseconds timeout) {
             throw Timeout(current_step(), timeout);
         }
         if (piece.empty()) {
-            rethrow_server_failure();
+            rethrow_server_failure(std::chrono::milliseconds(250));
             throw std::runtime_error(fmt::format("the {} closed the connection after {} of the {} bytes expected",
                                                  peer_, bytes.size(), n));
         }

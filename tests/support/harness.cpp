@@ -1,5 +1,6 @@
 #include "harness.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <stdexcept>
 #include <charconv>
@@ -12,6 +13,7 @@
 #include <poll.h>
 #include <random>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -29,6 +31,7 @@ std::string step_name = "(no step named)";
 
 std::mutex failure_mutex;
 std::exception_ptr server_failure;
+std::atomic<int> code_running{0};
 
 }  // namespace
 
@@ -60,19 +63,42 @@ void clear_server_failure() {
     server_failure = nullptr;
 }
 
-void rethrow_server_failure() {
-    std::exception_ptr error;
-    {
-        const std::lock_guard lock(failure_mutex);
-        error = server_failure;
+void rethrow_server_failure(milliseconds grace) {
+    const auto give_up = std::chrono::steady_clock::now() + grace;
+    for (;;) {
+        std::exception_ptr error;
+        {
+            const std::lock_guard lock(failure_mutex);
+            error = server_failure;
+        }
+        if (error) {
+            std::rethrow_exception(error);
+        }
+        if (code_running.load() == 0 || std::chrono::steady_clock::now() >= give_up) {
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polls the record
     }
-    if (error) {
-        std::rethrow_exception(error);
+}
+
+void run_recording_failure(const std::function<void()>& body) {
+    struct Running {
+        Running() { code_running.fetch_add(1); }
+        ~Running() { code_running.fetch_sub(1); }
+    } running;
+    try {
+        body();
+    } catch (...) {
+        record_server_failure(std::current_exception());
+        throw;
     }
 }
 
 void fatal_timeout(std::string_view what) {
-    fmt::print(stderr, "\nTIMEOUT: {} did not finish and could not be unblocked; ending the test run\n", what);
+    std::fflush(stdout);  // doctest's report so far, before the process ends
+    fmt::print(stderr, "\nTIMEOUT: {} did not finish and could not be unblocked (it was waiting at: {}); "
+                       "ending the test run\n",
+               what, current_step());
     std::fflush(stderr);
     std::_Exit(124);
 }
@@ -226,14 +252,8 @@ std::string random_bytes(std::size_t count, std::uint64_t seed) {
 LoopbackServer::LoopbackServer(std::function<void(int listener)> body, std::string_view host)
     : listener_(net::listen_tcp(host, 0)), port_(net::local_port(listener_.get())) {
     clear_server_failure();
-    std::packaged_task<void()> task([body = std::move(body), listener = listener_.get()] {
-        try {
-            body(listener);
-        } catch (...) {
-            record_server_failure(std::current_exception());
-            throw;
-        }
-    });
+    std::packaged_task<void()> task(
+        [body = std::move(body), listener = listener_.get()] { run_recording_failure([&] { body(listener); }); });
     done_ = task.get_future();
     thread_ = std::thread(std::move(task));
 }

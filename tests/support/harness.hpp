@@ -49,7 +49,14 @@ private:
 // running into their timeouts. A new LoopbackServer clears the record.
 void record_server_failure(std::exception_ptr error);
 void clear_server_failure();
-void rethrow_server_failure();
+// Re-throws a recorded failure. With a `grace` period it first waits that long
+// for code under test that is still running to record one: a server that
+// throws closes its sockets while the exception unwinds, so the test may see
+// the reset a moment before the reason for it.
+void rethrow_server_failure(milliseconds grace = milliseconds(0));
+// Runs `body` as code under test on the calling thread: counted as running
+// while it runs, and what it throws is recorded (then re-thrown).
+void run_recording_failure(const std::function<void()>& body);
 
 // Ends the process with a report when something cannot be unblocked; a hung
 // thread cannot be joined, so this is the only honest way out.

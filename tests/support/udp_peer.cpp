@@ -98,14 +98,8 @@ std::ostream& operator<<(std::ostream& out, const UdpPeer& peer) {
 
 UdpServer::UdpServer(std::function<void(int fd)> body, std::string_view host) : socket_(host, "server") {
     clear_server_failure();
-    std::packaged_task<void()> task([body = std::move(body), fd = socket_.fd()] {
-        try {
-            body(fd);
-        } catch (...) {
-            record_server_failure(std::current_exception());
-            throw;
-        }
-    });
+    std::packaged_task<void()> task(
+        [body = std::move(body), fd = socket_.fd()] { run_recording_failure([&] { body(fd); }); });
     done_ = task.get_future();
     thread_ = std::thread(std::move(task));
 }

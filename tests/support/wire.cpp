@@ -32,14 +32,7 @@ std::ostream& operator<<(std::ostream& out, const Wire& wire) {
 CodeUnderTest::CodeUnderTest(int fd, std::function<void()> body)
     : fd_(fd), interrupts_at_start_(interrupts_delivered()) {
     clear_server_failure();
-    std::packaged_task<void()> task([body = std::move(body)] {
-        try {
-            body();
-        } catch (...) {
-            record_server_failure(std::current_exception());
-            throw;
-        }
-    });
+    std::packaged_task<void()> task([body = std::move(body)] { run_recording_failure(body); });
     done_ = task.get_future();
     thread_ = std::thread(std::move(task));
 }
