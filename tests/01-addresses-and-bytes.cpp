@@ -27,6 +27,46 @@ bool has_socktype(const std::vector<lesson01::ResolvedAddress>& results, int soc
 
 }  // namespace
 
+// The byte functions come first: they need no sockets, and a learner who
+// starts with them sees the first failure move on to resolve_all.
+
+TEST_CASE("write_be32 puts the most significant byte first") {
+    std::array<std::uint8_t, 4> out{};
+    lesson01::write_be32(0x01020304, out);
+    CHECK(out == std::array<std::uint8_t, 4>{0x01, 0x02, 0x03, 0x04});
+    lesson01::write_be32(0xDEADBEEF, out);
+    CHECK(out == std::array<std::uint8_t, 4>{0xDE, 0xAD, 0xBE, 0xEF});
+}
+
+TEST_CASE("write_be16 puts the most significant byte first") {
+    std::array<std::uint8_t, 2> out{};
+    lesson01::write_be16(0x0102, out);
+    CHECK(out == std::array<std::uint8_t, 2>{0x01, 0x02});
+    lesson01::write_be16(0xFF00, out);
+    CHECK(out == std::array<std::uint8_t, 2>{0xFF, 0x00});
+}
+
+TEST_CASE("read_be16 and read_be32 handle bytes of 0x80 and above") {
+    const std::array<std::uint8_t, 4> big{0xFF, 0xFF, 0xFF, 0xFE};
+    CHECK(lesson01::read_be32(big) == 0xFFFFFFFEu);
+    const std::array<std::uint8_t, 4> top{0x80, 0x00, 0x00, 0x00};
+    CHECK(lesson01::read_be32(top) == 0x80000000u);
+    const std::array<std::uint8_t, 2> half{0x80, 0x01};
+    CHECK(lesson01::read_be16(half) == 0x8001);
+}
+
+TEST_CASE("read undoes write for every byte position") {
+    for (const std::uint32_t value : {0u, 1u, 0x7Fu, 0x80u, 0xFFu, 0x100u, 0x12345678u, 0x80808080u, 0xFFFFFFFFu}) {
+        std::array<std::uint8_t, 4> bytes{};
+        lesson01::write_be32(value, bytes);
+        CHECK(lesson01::read_be32(bytes) == value);
+        std::array<std::uint8_t, 2> half{};
+        const auto low = static_cast<std::uint16_t>(value);
+        lesson01::write_be16(low, half);
+        CHECK(lesson01::read_be16(half) == low);
+    }
+}
+
 TEST_CASE("resolve_all: a numeric IPv4 address and port") {
     const auto results = lesson01::resolve_all("127.0.0.1", "8080", SOCK_STREAM);
     REQUIRE(results.size() == 1);
@@ -108,41 +148,4 @@ TEST_CASE("address_to_string: another family is named, not misread") {
     sockaddr other{};
     other.sa_family = AF_UNIX;
     CHECK(lesson01::address_to_string(other) == "<unknown family 1>");
-}
-
-TEST_CASE("write_be32 puts the most significant byte first") {
-    std::array<std::uint8_t, 4> out{};
-    lesson01::write_be32(0x01020304, out);
-    CHECK(out == std::array<std::uint8_t, 4>{0x01, 0x02, 0x03, 0x04});
-    lesson01::write_be32(0xDEADBEEF, out);
-    CHECK(out == std::array<std::uint8_t, 4>{0xDE, 0xAD, 0xBE, 0xEF});
-}
-
-TEST_CASE("write_be16 puts the most significant byte first") {
-    std::array<std::uint8_t, 2> out{};
-    lesson01::write_be16(0x0102, out);
-    CHECK(out == std::array<std::uint8_t, 2>{0x01, 0x02});
-    lesson01::write_be16(0xFF00, out);
-    CHECK(out == std::array<std::uint8_t, 2>{0xFF, 0x00});
-}
-
-TEST_CASE("read_be16 and read_be32 handle bytes of 0x80 and above") {
-    const std::array<std::uint8_t, 4> big{0xFF, 0xFF, 0xFF, 0xFE};
-    CHECK(lesson01::read_be32(big) == 0xFFFFFFFEu);
-    const std::array<std::uint8_t, 4> top{0x80, 0x00, 0x00, 0x00};
-    CHECK(lesson01::read_be32(top) == 0x80000000u);
-    const std::array<std::uint8_t, 2> half{0x80, 0x01};
-    CHECK(lesson01::read_be16(half) == 0x8001);
-}
-
-TEST_CASE("read undoes write for every byte position") {
-    for (const std::uint32_t value : {0u, 1u, 0x7Fu, 0x80u, 0xFFu, 0x100u, 0x12345678u, 0x80808080u, 0xFFFFFFFFu}) {
-        std::array<std::uint8_t, 4> bytes{};
-        lesson01::write_be32(value, bytes);
-        CHECK(lesson01::read_be32(bytes) == value);
-        std::array<std::uint8_t, 2> half{};
-        const auto low = static_cast<std::uint16_t>(value);
-        lesson01::write_be16(low, half);
-        CHECK(lesson01::read_be16(half) == low);
-    }
 }

@@ -20,7 +20,7 @@ namespace lesson01 {
 // list can be freed: everything socket() and connect() will need.
 struct ResolvedAddress {
     int family = 0;    // AF_INET or AF_INET6
-    int socktype = 0;  // SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)
+    int socktype = 0;  // SOCK_STREAM (TCP), SOCK_DGRAM (UDP) or SOCK_RAW
     int protocol = 0;  // usually IPPROTO_TCP or IPPROTO_UDP
     sockaddr_storage address{};  // big enough for either family
     socklen_t address_length = 0;
@@ -31,7 +31,8 @@ struct ResolvedAddress {
 //
 // - `host` is a name ("localhost") or a numeric address ("127.0.0.1", "::1").
 // - `service` is a port number ("8080") or a name from /etc/services ("http").
-// - `socktype` is SOCK_STREAM, SOCK_DGRAM, or 0 for both; the family is
+// - `socktype` is SOCK_STREAM, SOCK_DGRAM, or 0 for every type getaddrinfo
+//   knows (TCP, UDP and raw: three results for one address); the family is
 //   AF_UNSPEC, so IPv4 and IPv6 results both come back.
 // - with `numeric_host` set, a host that is not a numeric address is an error
 //   (AI_NUMERICHOST) instead of a DNS query.
