@@ -249,6 +249,9 @@ TEST_CASE("help text lists --host with its loopback default and the extra option
     CHECK(help.find("default 127.0.0.1") != std::string::npos);
     CHECK(help.find("--count N") != std::string::npos);
     CHECK(help.find("(default 3)") != std::string::npos);
+
+    const net::Usage client{.program = "client", .summary = "a client", .port_help = "the server's port (required)"};
+    CHECK(net::help_text(client).find("--port PORT      the server's port (required)") != std::string::npos);
 }
 
 TEST_CASE("colour is off when NO_COLOR is set or the stream is not a terminal") {

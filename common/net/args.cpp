@@ -99,9 +99,13 @@ std::string help_text(const Usage& usage) {
                                    usage.positional.empty() ? "" : " ", usage.positional, usage.summary);
     if (usage.network) {
         text += "  --host HOST      address to use (default 127.0.0.1: this machine only)\n";
-        text += fmt::format("  --port PORT      port to use (default {})\n",
-                            usage.default_port == 0 ? std::string("0: the kernel picks one")
-                                                    : std::to_string(usage.default_port));
+        if (!usage.port_help.empty()) {
+            text += fmt::format("  --port PORT      {}\n", usage.port_help);
+        } else {
+            text += fmt::format("  --port PORT      port to use (default {})\n",
+                                usage.default_port == 0 ? std::string("0: the kernel picks one")
+                                                        : std::to_string(usage.default_port));
+        }
     }
     for (const Option& option : usage.options) {
         const std::string left = fmt::format("{} {}", option.name, option.metavar);

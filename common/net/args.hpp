@@ -28,6 +28,7 @@ struct Usage {
     std::size_t max_positional = 0;
     bool network = true;            // accepts --host and --port
     std::uint16_t default_port = 0; // 0: the kernel picks a free port
+    std::string_view port_help{};   // a client's "--port" line, e.g. "the server's port (required)"
     std::vector<Option> options{};
 };
 

@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
         .summary = "Connects to an echo server, sends MESSAGE and prints what comes back.",
         .positional = "[MESSAGE]",
         .max_positional = 1,
+        .port_help = "the port the echo server printed (required)",
     };
     return net::run_main(argc, argv, usage, run);
 }
