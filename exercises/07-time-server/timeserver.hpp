@@ -100,6 +100,13 @@ std::size_t serve_udp(int socket, Service service, const std::atomic<bool>& stop
 // (connecting included), throw std::system_error with ETIMEDOUT
 // (net::throw_errno("...", ETIMEDOUT)). Other failures throw
 // std::system_error naming the call. The socket is closed on every path.
+//
+// For the TCP connect you may use net::connect_tcp(host, port, timeout) from
+// common/net/tcp.hpp: it connects a non-blocking socket (connect() returns
+// EINPROGRESS), waits with poll() for POLLOUT for at most `timeout`, reads
+// the outcome with getsockopt(SO_ERROR), and returns the socket in blocking
+// mode; if the time runs out it throws std::system_error with ETIMEDOUT.
+// Take the deadline before connecting, and give the receive what is left.
 Clock::time_point ask_time(const std::string& host, std::uint16_t port, Transport transport,
                            std::chrono::milliseconds timeout = std::chrono::seconds(2));
 

@@ -106,7 +106,12 @@ int run(const net::Args& args) {
     std::string reply;
     char buffer[65536];
     for (;;) {
-        const ssize_t n = ::recv(sock.get(), buffer, sizeof buffer, 0);
+        // With --hang-up-after, read no more than that many bytes in all.
+        std::size_t room = sizeof buffer;
+        if (hang_up_after > 0) {
+            room = std::min(room, static_cast<std::size_t>(hang_up_after) - reply.size());
+        }
+        const ssize_t n = ::recv(sock.get(), buffer, room, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 net::log::error("no reply after {} s: the server is still waiting for the end of the request", timeout);

@@ -2,7 +2,7 @@
 // timeout on every client.
 //
 //     time-server --port 3700                      then:  rdate -p -o 3700 127.0.0.1
-//     time-server --port 1300 --service daytime    then:  nc 127.0.0.1 1300
+//     time-server --port 1300 --service daytime    then:  nc -d 127.0.0.1 1300
 //     time-server --port 3700 --udp                then:  rdate -p -u -o 3700 127.0.0.1
 //
 // daytime sends a line and closes. time sends 4 bytes, then waits for the
@@ -188,7 +188,7 @@ void serve_tcp(const net::Args& args, const Settings& settings) {
     const net::Fd listener = net::listen_tcp(args.host(), args.port());
     const auto port = net::local_port(listener.get());
     net::log::info("listening on TCP {}  (try: {})", net::to_string(net::local_address(listener.get())),
-                   settings.daytime ? fmt::format("nc {} {}", args.host(), port)
+                   settings.daytime ? fmt::format("nc -d {} {}", args.host(), port)
                                     : fmt::format("rdate -p -o {} {}", port, args.host()));
     while (!net::stop_requested()) {
         net::Address peer;
@@ -220,7 +220,7 @@ void serve_udp(const net::Args& args, const Settings& settings) {
     net::check(::bind(sock.get(), endpoint.address.get(), endpoint.address.length), "bind");
     const auto port = net::local_port(sock.get());
     net::log::info("listening on UDP {}  (try: {})", net::to_string(net::local_address(sock.get())),
-                   settings.daytime ? fmt::format("nc -u {} {}  and press Enter", args.host(), port)
+                   settings.daytime ? fmt::format("printf '\\n' | nc -u -W 1 {} {}", args.host(), port)
                                     : fmt::format("rdate -p -u -o {} {}", port, args.host()));
     char request[512];
     while (!net::stop_requested()) {

@@ -188,6 +188,8 @@ def main():
 
     # RFC 867 over TCP: one CRLF line, then the server closes.
     server = Server(server_path, "--port", "0", "--service", "daytime")
+    if f"(try: nc -d 127.0.0.1 {server.port})" not in server.output():
+        fail("the daytime server should suggest nc -d (plain nc at a terminal outlives the connection)", server)
     with connect(server.port) as sock:
         line = b""
         while chunk := sock.recv(256):
