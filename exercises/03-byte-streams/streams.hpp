@@ -39,10 +39,12 @@ public:
 
 // Sends every byte of `bytes` on `fd`, however many send calls that takes.
 //
-// send returns how many bytes it took, which may be fewer than you offered
-// (a signal arrived, the socket buffer filled): send the rest, starting where
-// the last call stopped. Pass MSG_NOSIGNAL, so that a peer that has gone away
-// is an EPIPE error (thrown) rather than a SIGPIPE that kills the process.
+// send returns how many bytes it took, which may be fewer than you offered:
+// on this blocking socket it waits for room in the send buffer, but a signal
+// (or a send timeout, SO_SNDTIMEO) can end that wait after part of the bytes
+// went in. Send the rest, starting where the last call stopped. Pass
+// MSG_NOSIGNAL, so that a peer that has gone away is an EPIPE error (thrown)
+// rather than a SIGPIPE that kills the process.
 // Sending zero bytes does nothing and succeeds.
 void send_all(int fd, std::string_view bytes);
 

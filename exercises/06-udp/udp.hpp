@@ -17,6 +17,10 @@
 #include <string>
 #include <string_view>
 
+// net::Address: a sockaddr_storage (room for IPv4 or IPv6) and its length.
+// sendto(fd, ..., address.get(), address.length); recvfrom(fd, ...,
+// address.get(), &address.length) after setting length = sizeof storage;
+// net::to_string(address) gives "127.0.0.1:5000".
 #include "net/address.hpp"
 
 namespace lesson06 {
@@ -82,9 +86,12 @@ struct Retry {
 // send the request and wait at most the attempt's timeout for the reply. If
 // none came, send the same request again (same id) and wait twice as long.
 // Each attempt's timeout is a deadline: datagrams you ignore meanwhile do not
-// extend it. After `retry.attempts` attempts without a reply, throw
-// std::system_error with ETIMEDOUT (std::errc::timed_out) whose what() names
-// the server's address, e.g. "no reply from 127.0.0.1:5000 after 4 attempts".
+// extend it. To wait for a datagram with a timeout, poll() the socket for
+// POLLIN with the milliseconds left (wait_readable in
+// lessons/06-udp/udp-client.cpp, shown in the chapter). After
+// `retry.attempts` attempts without a reply, throw std::system_error with
+// ETIMEDOUT (std::errc::timed_out) whose what() names the server's address,
+// e.g. "no reply from 127.0.0.1:5000 after 4 attempts".
 //
 // Only a datagram from `server` that starts with "<id> " is the reply; ignore
 // anything else and keep waiting. A reply to an earlier request (late, or a

@@ -1,7 +1,7 @@
 // line-echo — the fix: a server that reads whole lines however the bytes arrive.
 //
 //     line-echo --port 5000             then:  burst-sender --port 5000
-//                                       or:    nc 127.0.0.1 5000
+//                                       or:    nc -N 127.0.0.1 5000
 //
 // It keeps what recv() returned in a buffer, answers every complete line in
 // it, and keeps the rest (the start of the next line) for the next recv().
@@ -22,6 +22,11 @@
 #include "net/tcp.hpp"
 
 namespace {
+
+// "1 byte", "2 bytes": a narration that counts should get the plural right.
+std::string plural(long long n, std::string_view noun) {
+    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
 
 // send() may take only part of what it is offered; the rest goes in the next call.
 void send_all(int fd, std::string_view bytes) {
@@ -49,8 +54,8 @@ std::size_t answer_lines(int fd, std::string& buffer, std::size_t max_line) {
         if (line.size() > max_line) {
             break;  // too long: it stays at the front of the buffer, for the caller to refuse
         }
-        send_all(fd, fmt::format("{} bytes: {}\n", line.size(), line));
-        net::log::info("  line \"{}\" ({} bytes) answered", line.substr(0, 60), line.size());
+        send_all(fd, fmt::format("{}: {}\n", plural(line.size(), "byte"), line));
+        net::log::info("  line \"{}\" ({}) answered", line.substr(0, 60), plural(line.size(), "byte"));
         ++lines;
     }
     buffer.erase(0, start);
@@ -75,20 +80,21 @@ void serve_lines(const net::Fd& client, std::size_t max_line) {
             if (buffer.empty()) {
                 net::log::step("recv() = 0: the client closed the connection between lines");
             } else {
-                net::log::warn("the client closed the connection in the middle of a line ({} bytes)", buffer.size());
+                net::log::warn("the client closed the connection in the middle of a line ({})",
+                               plural(buffer.size(), "byte"));
             }
             return;
         }
-        net::log::step("recv() = {} bytes", n);
+        net::log::step("recv() = {}", plural(n, "byte"));
         buffer.append(chunk, static_cast<std::size_t>(n));
         const std::size_t lines = answer_lines(client.get(), buffer, max_line);
-        net::log::info("  {} whole line(s); {} bytes kept for the next recv()", lines, buffer.size());
+        net::log::info("  {}; {} kept for the next recv()", plural(lines, "whole line"), plural(buffer.size(), "byte"));
 
         // No newline within max_line bytes: the line is already too long, and
         // waiting for its end could take all our memory.
         if (buffer.size() > max_line) {
-            net::log::warn("a line longer than {} bytes: refusing it and closing", max_line);
-            send_all(client.get(), fmt::format("error: line longer than {} bytes\n", max_line));
+            net::log::warn("a line longer than {}: refusing it and closing", plural(max_line, "byte"));
+            send_all(client.get(), fmt::format("error: line longer than {}\n", plural(max_line, "byte")));
             return;
         }
     }
@@ -99,7 +105,7 @@ int serve(const net::Args& args) {
     const auto max_line = static_cast<std::size_t>(args.integer("--max-line", 1, 1 << 20));
 
     const net::Fd listener = net::listen_tcp(args.host(), args.port());
-    net::log::info("listening on {}  (try: nc {} {})", net::to_string(net::local_address(listener.get())),
+    net::log::info("listening on {}  (try: nc -N {} {})", net::to_string(net::local_address(listener.get())),
                    args.host(), net::local_port(listener.get()));
 
     while (!net::stop_requested()) {

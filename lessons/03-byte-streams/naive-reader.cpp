@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <thread>
 
+#include <fmt/core.h>
+
 #include "net/address.hpp"
 #include "net/args.hpp"
 #include "net/error.hpp"
@@ -23,6 +25,11 @@
 #include "net/tcp.hpp"
 
 namespace {
+
+// "1 byte", "2 bytes": a narration that counts should get the plural right.
+std::string plural(long long n, std::string_view noun) {
+    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
 
 // The bytes as a C string literal would show them: "one\ntwo", cut when long.
 std::string printable(std::string_view bytes) {
@@ -61,7 +68,7 @@ void read_naively(const net::Fd& client, std::chrono::milliseconds busy) {
             return;
         }
         const std::string_view message(buffer, static_cast<std::size_t>(n));
-        net::log::step("recv() = {} bytes", n);
+        net::log::step("recv() = {}", plural(n, "byte"));
         net::log::info("  message #{}, or so this server believes: \"{}\"", count, printable(message));
 
         const auto newlines = std::count(message.begin(), message.end(), '\n');
@@ -79,8 +86,8 @@ int serve(const net::Args& args) {
     const std::chrono::milliseconds busy(args.integer("--busy", 0, 10'000));
 
     const net::Fd listener = net::listen_tcp(args.host(), args.port());
-    net::log::info("listening on {}  (try: burst-sender --port {})", net::to_string(net::local_address(listener.get())),
-                   net::local_port(listener.get()));
+    net::log::info("listening on {}  (try: ./build/lessons/03-byte-streams/burst-sender --port {})",
+                   net::to_string(net::local_address(listener.get())), net::local_port(listener.get()));
 
     while (!net::stop_requested()) {
         const int fd = ::accept(listener.get(), nullptr, nullptr);

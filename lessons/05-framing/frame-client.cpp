@@ -27,6 +27,11 @@
 
 namespace {
 
+// "1 byte", "2 bytes": a narration that counts should get the plural right.
+std::string plural(long long n, std::string_view noun) {
+    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 constexpr std::uint32_t max_answer = 1 << 20;
 
 std::string encode_frame(std::string_view payload) {
@@ -116,7 +121,7 @@ int run(const net::Args& args) {
         wire += encode_frame(message);
     }
     send_all(sock.get(), wire);
-    net::log::step("send() = {} bytes: {} frames in one send", wire.size(), messages.size());
+    net::log::step("send() = {}: {} in one send", plural(wire.size(), "byte"), plural(messages.size(), "frame"));
 
     for (std::size_t i = 0; i < messages.size(); ++i) {
         char header[4];
@@ -125,7 +130,7 @@ int run(const net::Args& args) {
         }
         const std::uint32_t length = read_be32(header);
         if (length > max_answer) {  // a client checks the length as carefully as a server
-            throw std::runtime_error(fmt::format("the server announced an answer of {} bytes", length));
+            throw std::runtime_error(fmt::format("the server announced an answer of {}", plural(length, "byte")));
         }
         std::string answer(length, '\0');
         if (!recv_exact(sock.get(), answer)) {

@@ -28,6 +28,11 @@
 
 namespace {
 
+// "1 byte", "2 bytes": a narration that counts should get the plural right.
+std::string plural(long long n, std::string_view noun) {
+    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 // Fills `into` completely. False if the peer closed before the first byte
 // (a clean end between frames); throws if it closed part-way.
 bool recv_exact(int fd, std::span<char> into) {
@@ -44,8 +49,8 @@ bool recv_exact(int fd, std::span<char> into) {
             if (received == 0) {
                 return false;
             }
-            throw std::runtime_error(fmt::format("the client closed mid-frame, after {} of {} bytes", received,
-                                                 into.size()));
+            throw std::runtime_error(fmt::format("the client closed mid-frame, after {} of {}", received,
+                                                 plural(into.size(), "byte")));
         }
         received += static_cast<std::size_t>(n);
     }
@@ -80,9 +85,9 @@ std::string encode_frame(std::string_view payload) {
 }
 
 void answer(int fd, int count, std::string_view payload) {
-    const std::string reply = fmt::format("frame #{}: {} bytes", count, payload.size());
+    const std::string reply = fmt::format("frame #{}: {}", count, plural(payload.size(), "byte"));
     send_all(fd, encode_frame(reply));
-    net::log::step("send() = {} bytes: a frame answering \"{}\"", reply.size() + 4, reply);
+    net::log::step("send() = {}: a frame answering \"{}\"", plural(reply.size() + 4, "byte"), reply);
 }
 
 void serve_frames(const net::Fd& client, std::uint32_t max_frame) {
@@ -93,13 +98,14 @@ void serve_frames(const net::Fd& client, std::uint32_t max_frame) {
             return;
         }
         const std::uint32_t length = read_be32(header);
-        net::log::step("header {:02x} {:02x} {:02x} {:02x}: {} bytes of payload follow",
+        net::log::step("header {:02x} {:02x} {:02x} {:02x}: {} of payload follow",
                        static_cast<unsigned char>(header[0]), static_cast<unsigned char>(header[1]),
-                       static_cast<unsigned char>(header[2]), static_cast<unsigned char>(header[3]), length);
+                       static_cast<unsigned char>(header[2]), static_cast<unsigned char>(header[3]),
+                       plural(length, "byte"));
         // The length is the peer's claim. Check it before trusting it with memory.
         if (length > max_frame) {
-            net::log::warn("{} bytes is over the limit of {}: closing without reading or allocating it", length,
-                           max_frame);
+            net::log::warn("{} is over the limit of {}: closing without reading or allocating it",
+                           plural(length, "byte"), max_frame);
             return;
         }
         std::string payload(length, '\0');
@@ -129,13 +135,13 @@ void serve_naively(const net::Fd& client) {
         const std::string_view received(buffer, static_cast<std::size_t>(n));
         const std::uint32_t length = received.size() >= 4 ? read_be32(buffer) : 0;
         const std::string_view after_header = received.substr(std::min<std::size_t>(received.size(), 4));
-        net::log::step("recv() = {} bytes: taken as one frame of {} bytes", n, length);
+        net::log::step("recv() = {}: taken as one frame of {}", plural(n, "byte"), plural(length, "byte"));
         if (after_header.size() > length) {
-            net::log::warn("  but {} bytes came after the header, not {}: the frames after it are glued on, and lost",
-                           after_header.size(), length);
+            net::log::warn("  but {} came after the header, not {}: the frames after it are glued on, and lost",
+                           plural(after_header.size(), "byte"), length);
         } else if (after_header.size() < length) {
-            net::log::warn("  but only {} of its {} bytes came: the rest will be taken for a header", after_header.size(),
-                           length);
+            net::log::warn("  but only {} of its {} came: the rest will be taken for a header", after_header.size(),
+                           plural(length, "byte"));
         }
         const std::string_view payload = after_header.substr(0, length);
         net::log::info("  frame #{}: \"{}\"", count, payload.substr(0, 60));
@@ -149,8 +155,8 @@ int serve(const net::Args& args) {
     const bool naive = args.flag("--naive");
 
     const net::Fd listener = net::listen_tcp(args.host(), args.port());
-    net::log::info("listening on {}  (try: frame-client --port {})", net::to_string(net::local_address(listener.get())),
-                   net::local_port(listener.get()));
+    net::log::info("listening on {}  (try: ./build/lessons/05-framing/frame-client --port {})",
+                   net::to_string(net::local_address(listener.get())), net::local_port(listener.get()));
 
     while (!net::stop_requested()) {
         const int fd = ::accept(listener.get(), nullptr, nullptr);

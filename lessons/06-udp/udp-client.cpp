@@ -27,6 +27,11 @@
 
 namespace {
 
+// "1 byte", "2 bytes": a narration that counts should get the plural right.
+std::string plural(long long n, std::string_view noun) {
+    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 // Waits up to `timeout` for something to read; false when the time is up.
 bool wait_readable(int fd, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -68,7 +73,8 @@ int run(const net::Args& args) {
     // address, the kernel drops datagrams from anyone else, and an ICMP "port
     // unreachable" comes back to us as ECONNREFUSED.
     if (::connect(sock.get(), server.address.get(), server.address.length) < 0) {
-        net::throw_errno(fmt::format("connect {}", where));
+        const int error = errno;  // before anything else can overwrite it
+        net::throw_errno(fmt::format("connect {}", where), error);
     }
     net::log::step("connect({}) from {}: no packet sent, the peer is just remembered", where,
                    net::to_string(net::local_address(sock.get())));
@@ -83,13 +89,15 @@ int run(const net::Args& args) {
     auto timeout = first_timeout;
     for (int attempt = 1; attempt <= attempts; ++attempt, timeout *= 2) {
         if (::send(sock.get(), request.data(), request.size(), 0) < 0) {
-            net::throw_errno(fmt::format("send to {}", where));
+            const int error = errno;
+            net::throw_errno(fmt::format("send to {}", where), error);
         }
         if (args.flag("--no-timeout")) {
-            net::log::step("send() = {} bytes: \"{}\"; now recv() with no timeout...", request.size(), request);
+            net::log::step("send() = {}: \"{}\"; now recv() with no timeout...", plural(request.size(), "byte"),
+                           request);
         } else {
-            net::log::step("send() = {} bytes: \"{}\"  (attempt {} of {}, waiting up to {} ms)", request.size(),
-                           request, attempt, attempts, timeout.count());
+            net::log::step("send() = {}: \"{}\"  (attempt {} of {}, waiting up to {} ms)",
+                           plural(request.size(), "byte"), request, attempt, attempts, timeout.count());
         }
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
@@ -102,23 +110,24 @@ int run(const net::Args& args) {
             }
             const ssize_t n = ::recv(sock.get(), reply.data(), reply.size(), 0);
             if (n < 0) {
-                if (errno == EINTR && !net::stop_requested()) {
+                const int error = errno;  // the warning below may overwrite errno: keep the recv's
+                if (error == EINTR && !net::stop_requested()) {
                     continue;
                 }
-                if (errno == EINTR) {
+                if (error == EINTR) {
                     throw std::runtime_error("interrupted: no reply came, and nothing would have ended the wait");
                 }
-                if (errno == ECONNREFUSED) {
+                if (error == ECONNREFUSED) {
                     net::log::warn("ICMP port unreachable: nothing listens at {}", where);
                 }
-                net::throw_errno(fmt::format("recv from {}", where));
+                net::throw_errno(fmt::format("recv from {}", where), error);
             }
             const std::string_view got(reply.data(), static_cast<std::size_t>(n));
             if (!got.starts_with(prefix)) {
-                net::log::warn("recv() = {} bytes \"{}\": not id {}, a stale reply; skipped", n, got, id);
+                net::log::warn("recv() = {} \"{}\": not id {}, a stale reply; skipped", plural(n, "byte"), got, id);
                 continue;
             }
-            net::log::step("recv() = {} bytes: \"{}\"", n, got);
+            net::log::step("recv() = {}: \"{}\"", plural(n, "byte"), got);
             net::log::good("answer: {}", got.substr(prefix.size()));
             return 0;
         }

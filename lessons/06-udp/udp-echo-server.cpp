@@ -9,7 +9,10 @@
 // udp-client retry. Ctrl-C stops it.
 #include <cerrno>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
+
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/args.hpp"
@@ -19,6 +22,11 @@
 #include "net/signals.hpp"
 
 namespace {
+
+// "1 byte", "2 bytes": a narration that counts should get the plural right.
+std::string plural(long long n, std::string_view noun) {
+    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
 
 int serve(const net::Args& args) {
     net::stop_on_signals();
@@ -45,19 +53,20 @@ int serve(const net::Args& args) {
         const ssize_t n = ::recvfrom(sock.get(), buffer.data(), buffer.size(), MSG_TRUNC,
                                      reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (n < 0) {
-            if (errno == EINTR) {
+            const int error = errno;
+            if (error == EINTR) {
                 continue;  // Ctrl-C: the loop condition decides
             }
-            net::throw_errno("recvfrom");
+            net::throw_errno("recvfrom", error);
         }
         const auto size = static_cast<std::size_t>(n);
         const std::string from = net::to_string(reinterpret_cast<const sockaddr&>(peer));
-        net::log::step("recvfrom() = {} bytes from {}", size, from);
+        net::log::step("recvfrom() = {} from {}", plural(size, "byte"), from);
         ++count;
 
         if (size > buffer.size()) {
-            net::log::warn("datagram #{} from {} was {} bytes, the buffer holds {}: the rest is gone, not echoed",
-                           count, from, size, buffer.size());
+            net::log::warn("datagram #{} from {} was {}, the buffer holds {}: the rest is gone, not echoed",
+                           count, from, plural(size, "byte"), buffer.size());
             continue;
         }
         if (lose_every > 0 && count % lose_every == 0) {
@@ -67,10 +76,11 @@ int serve(const net::Args& args) {
         // The reply goes to the address this datagram came from: the only
         // record of the client there is.
         if (::sendto(sock.get(), buffer.data(), size, 0, reinterpret_cast<const sockaddr*>(&peer), peer_length) < 0) {
-            net::log::warn("sendto {}: {}", from, std::generic_category().message(errno));
+            const int error = errno;
+            net::log::warn("sendto {}: {}", from, std::generic_category().message(error));
             continue;  // one client's trouble must not stop the server
         }
-        net::log::step("sendto({}) = {} bytes", from, size);
+        net::log::step("sendto({}) = {}", from, plural(size, "byte"));
     }
     net::log::info("stopping: signal received");
     return 0;

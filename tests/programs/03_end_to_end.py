@@ -74,6 +74,10 @@ def burst(sender, port, *extra):
 
 def naive(reader, sender):
     server, port, narration = start([reader, "--busy", "100"])
+    # The hint must be a command the learner can paste (from the repository's root).
+    hint = re.search(r"\(try: \./build/(\S+) --port (\d+)\)", narration)
+    if not hint or not sender.endswith(hint.group(1)) or int(hint.group(2)) != port:
+        fail(f"naive-reader's hint is not a runnable burst-sender command: {narration!r}", server)
     burst(sender, port)
     out, err = stop(server, narration)
     for expected in ("accept() = fd", "recv() = ", "recv() = 0"):
@@ -107,6 +111,8 @@ def line_echo(server_path, sender):
     for expected in ("kept for the next recv()", "between lines", "close(fd"):
         if expected not in out:
             fail(f"line-echo's narration lacks {expected!r}:\n{out}")
+    if re.search(r"\b1 bytes\b", out):
+        fail(f"line-echo's narration says '1 bytes':\n{out}")
 
 
 def main():
