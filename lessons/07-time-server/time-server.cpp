@@ -92,7 +92,7 @@ bool wait_for_ever(int fd) {
             return false;
         }
         if (n > 0) {
-            net::log::step("recv() = {} bytes, thrown away", n);
+            net::log::step("recv() = {} byte{}, thrown away", n, n == 1 ? "" : "s");
         }
     }
 }
@@ -122,7 +122,7 @@ void wait_with_sockopt(int fd, milliseconds timeout) {
             return;
         }
         if (n > 0) {
-            net::log::step("recv() = {} bytes, thrown away (and SO_RCVTIMEO starts again)", n);
+            net::log::step("recv() = {} byte{}, thrown away (and SO_RCVTIMEO starts again)", n, n == 1 ? "" : "s");
         }
     }
 }
@@ -159,7 +159,7 @@ void wait_with_poll(int fd, milliseconds timeout) {
             net::throw_errno("recv");
         }
         if (n > 0) {
-            net::log::step("recv() = {} bytes, thrown away ({} ms left)", n, left());
+            net::log::step("recv() = {} byte{}, thrown away ({} ms left)", n, n == 1 ? "" : "s", left());
         }
     }
 }

@@ -94,8 +94,8 @@ constexpr ErrnoGuide guides[] = {
      "Not an error: stop, wait for readiness (poll/epoll), and try again then. Covered from lesson 10 on.",
      eagain_chapters},
     {"EINTR", EINTR,
-     "A signal arrived while the call was blocked, and the call gave up before doing anything. Nothing "
-     "is wrong with the socket.",
+     "A signal arrived while the call was blocked, before any data moved (had some moved, the call would "
+     "have returned that short count instead). Nothing is wrong with the socket.",
      "a signal handler installed without SA_RESTART (Ctrl-C handling, timers, the workbook's interrupt "
      "storm in the tests).",
      "Retry the call (loop while errno == EINTR), unless the signal means \"stop\" - then leave the loop "
