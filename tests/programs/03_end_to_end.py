@@ -5,55 +5,12 @@ line-echo fed lines in awkward pieces, an over-long line, and burst-sender;
 each server is stopped with Ctrl-C (SIGINT). Every wait has a deadline."""
 import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import time
 
-DEADLINE = 5.0
-ENV = {"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
-
-
-def fail(message, server=None):
-    print(f"FAIL: {message}")
-    if server is not None:
-        server.kill()
-        out, err = server.communicate(timeout=DEADLINE)
-        print(f"--- server stdout\n{out}--- server stderr\n{err}")
-    sys.exit(1)
-
-
-def start(command):
-    """Starts a server and waits for its 'listening on HOST:PORT' line."""
-    server = subprocess.Popen(command + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=ENV)
-    end = time.monotonic() + DEADLINE
-    os.set_blocking(server.stdout.fileno(), False)
-    seen = ""
-    while time.monotonic() < end:
-        line = server.stdout.readline()
-        if line:
-            seen += line
-            match = re.search(r"listening on (\S+):(\d+)", seen)
-            if match:
-                if match.group(1) != "127.0.0.1":
-                    fail(f"listening on {match.group(1)}, expected 127.0.0.1 by default", server)
-                return server, int(match.group(2)), seen
-        else:
-            time.sleep(0.02)
-    fail(f"no 'listening on' line within {DEADLINE} s; got {seen!r}", server)
-
-
-def stop(server, narration):
-    server.send_signal(signal.SIGINT)
-    try:
-        out, err = server.communicate(timeout=DEADLINE)
-    except subprocess.TimeoutExpired:
-        fail("the server did not exit within 5 s of Ctrl-C (SIGINT)", server)
-    if server.returncode != 0:
-        fail(f"the server exited with status {server.returncode} after Ctrl-C; stderr {err!r}")
-    return narration + out, err
+sys.path.insert(0, os.path.dirname(__file__))
+from lesson_program import Server, fail, run  # noqa: E402
 
 
 def recv_until(sock, expected):
@@ -67,19 +24,20 @@ def recv_until(sock, expected):
 
 
 def burst(sender, port, *extra):
-    run = subprocess.run([sender, "--port", str(port), *extra], capture_output=True, text=True, timeout=DEADLINE, env=ENV)
-    if run.returncode != 0 or "sent 6 messages" not in run.stdout or "the server closed too" not in run.stdout:
-        fail(f"burst-sender: status {run.returncode}, stdout {run.stdout!r}, stderr {run.stderr!r}")
+    sent = run([sender, "--port", str(port), *extra])
+    if sent.returncode != 0 or "sent 6 messages" not in sent.stdout or "the server closed too" not in sent.stdout:
+        fail(f"burst-sender: status {sent.returncode}, stdout {sent.stdout!r}, stderr {sent.stderr!r}")
 
 
 def naive(reader, sender):
-    server, port, narration = start([reader, "--busy", "100"])
+    server = Server([reader, "--busy", "100", "--port", "0"])
+    narration = server.output()
     # The hint must be a command the learner can paste (from the repository's root).
     hint = re.search(r"\(try: \./build/(\S+) --port (\d+)\)", narration)
-    if not hint or not sender.endswith(hint.group(1)) or int(hint.group(2)) != port:
+    if not hint or not sender.endswith(hint.group(1)) or int(hint.group(2)) != server.port:
         fail(f"naive-reader's hint is not a runnable burst-sender command: {narration!r}", server)
-    burst(sender, port)
-    out, err = stop(server, narration)
+    burst(sender, server.port)
+    out, err = server.stop(), server.errors()
     for expected in ("accept() = fd", "recv() = ", "recv() = 0"):
         if expected not in out:
             fail(f"naive-reader's narration lacks {expected!r}:\n{out}")
@@ -89,8 +47,8 @@ def naive(reader, sender):
 
 
 def line_echo(server_path, sender):
-    server, port, narration = start([server_path])
-    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+    server = Server([server_path, "--port", "0"])
+    with server.connect() as sock:
         sock.sendall(b"hello\nwor")
         time.sleep(0.05)  # a pause mid-line: the server must keep "wor" for later
         sock.sendall(b"ld\n\n")
@@ -100,14 +58,14 @@ def line_echo(server_path, sender):
         got = recv_until(sock, expected)
         if got != expected:
             fail(f"line-echo answered {got!r}, expected {expected!r}", server)
-    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+    with server.connect() as sock:
         sock.sendall(b"x" * 16385)  # no newline, one byte over the limit (and nothing left unread)
         expected = b"error: line longer than 16384 bytes\n"
         got = recv_until(sock, expected + b"more?")
         if got != expected:
             fail(f"line-echo answered an over-long line with {got!r}, expected {expected!r} and a close", server)
-    burst(sender, port)
-    out, _ = stop(server, narration)
+    burst(sender, server.port)
+    out = server.stop()
     for expected in ("kept for the next recv()", "between lines", "close(fd"):
         if expected not in out:
             fail(f"line-echo's narration lacks {expected!r}:\n{out}")

@@ -5,62 +5,12 @@ header announcing 4 GiB), then against frame-server --naive, which must show
 frames glued together and lost. Servers stop on Ctrl-C (SIGINT); every wait
 has a deadline."""
 import os
-import re
-import signal
 import socket
 import struct
-import subprocess
 import sys
-import time
 
-DEADLINE = 5.0
-ENV = {"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
-
-
-def fail(message, server=None):
-    print(f"FAIL: {message}")
-    if server is not None:
-        server.kill()
-        out, err = server.communicate(timeout=DEADLINE)
-        print(f"--- server stdout\n{out}--- server stderr\n{err}")
-    sys.exit(1)
-
-
-def start(command):
-    """Starts a server and waits for its 'listening on HOST:PORT' line."""
-    server = subprocess.Popen(command + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=ENV)
-    end = time.monotonic() + DEADLINE
-    os.set_blocking(server.stdout.fileno(), False)
-    seen = ""
-    while time.monotonic() < end:
-        line = server.stdout.readline()
-        if line:
-            seen += line
-            match = re.search(r"listening on (\S+):(\d+)", seen)
-            if match:
-                if match.group(1) != "127.0.0.1":
-                    fail(f"listening on {match.group(1)}, expected 127.0.0.1 by default", server)
-                return server, int(match.group(2)), seen
-        else:
-            time.sleep(0.02)
-    fail(f"no 'listening on' line within {DEADLINE} s; got {seen!r}", server)
-
-
-def stop(server, narration):
-    server.send_signal(signal.SIGINT)
-    try:
-        out, err = server.communicate(timeout=DEADLINE)
-    except subprocess.TimeoutExpired:
-        fail("the server did not exit within 5 s of Ctrl-C (SIGINT)", server)
-    if server.returncode != 0:
-        fail(f"the server exited with status {server.returncode} after Ctrl-C; stderr {err!r}")
-    return narration + out, err
-
-
-def client(path, port, *extra):
-    return subprocess.run([path, "--port", str(port), *extra], capture_output=True, text=True,
-                          timeout=DEADLINE, env=ENV)
+sys.path.insert(0, os.path.dirname(__file__))
+from lesson_program import Server, fail, run  # noqa: E402
 
 
 def read_frame(sock):
@@ -74,13 +24,14 @@ def read_frame(sock):
 
 
 def framed(server_path, client_path):
-    server, port, narration = start([server_path])
-    run = client(client_path, port)
+    server = Server([server_path, "--port", "0"])
+    answered = run([client_path, "--port", str(server.port)])
     answers = ("frame #1: 5 bytes", "frame #2: 0 bytes", "frame #3: 23 bytes")
-    if run.returncode != 0 or not all(answer in run.stdout for answer in answers):
-        fail(f"frame-client: status {run.returncode}, stdout {run.stdout!r}, stderr {run.stderr!r}", server)
+    if answered.returncode != 0 or not all(answer in answered.stdout for answer in answers):
+        fail(f"frame-client: status {answered.returncode}, stdout {answered.stdout!r}, stderr {answered.stderr!r}",
+             server)
 
-    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+    with server.connect() as sock:
         for byte in struct.pack(">I", 2) + b"hi" + struct.pack(">I", 0):  # one byte per send
             sock.sendall(bytes([byte]))
         for expected in (b"frame #1: 2 bytes", b"frame #2: 0 bytes"):
@@ -88,10 +39,11 @@ def framed(server_path, client_path):
             if got != expected:
                 fail(f"answered {got!r}, expected {expected!r}", server)
 
-    run = client(client_path, port, "--oversize")
-    if run.returncode != 0 or "refused the frame" not in run.stdout:
-        fail(f"frame-client --oversize: status {run.returncode}, stdout {run.stdout!r}, stderr {run.stderr!r}", server)
-    out, err = stop(server, narration)
+    oversize = run([client_path, "--port", str(server.port), "--oversize"])
+    if oversize.returncode != 0 or "refused the frame" not in oversize.stdout:
+        fail(f"frame-client --oversize: status {oversize.returncode}, stdout {oversize.stdout!r}, "
+             f"stderr {oversize.stderr!r}", server)
+    out, err = server.stop(), server.errors()
     for expected in ("header 00 00 00 05: 5 bytes of payload follow", "recv() = 0 between frames"):
         if expected not in out:
             fail(f"frame-server's narration lacks {expected!r}:\n{out}")
@@ -100,12 +52,12 @@ def framed(server_path, client_path):
 
 
 def naive(server_path, client_path):
-    server, port, narration = start([server_path, "--naive"])
-    run = client(client_path, port)
-    if run.returncode == 0 or "no answer within 2 s" not in run.stderr:
-        fail(f"frame-client against --naive: status {run.returncode}, stdout {run.stdout!r}, stderr {run.stderr!r}",
+    server = Server([server_path, "--naive", "--port", "0"])
+    lost = run([client_path, "--port", str(server.port)])
+    if lost.returncode == 0 or "no answer within 2 s" not in lost.stderr:
+        fail(f"frame-client against --naive: status {lost.returncode}, stdout {lost.stdout!r}, stderr {lost.stderr!r}",
              server)
-    out, err = stop(server, narration)
+    out, err = server.stop(), server.errors()
     if "glued on, and lost" not in err:
         fail(f"frame-server --naive did not show the pitfall:\n{out}{err}")
 

@@ -12,77 +12,35 @@ import subprocess
 import sys
 import time
 
-DEADLINE = 5.0
-ENV = {"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
-
-
-def fail(message, process=None):
-    print(f"FAIL: {message}")
-    if process is not None:
-        process.kill()
-        out, err = process.communicate(timeout=DEADLINE)
-        print(f"--- stdout\n{out}--- stderr\n{err}")
-    sys.exit(1)
-
-
-def read_until(process, pattern):
-    """Reads the process's stdout until a line matches; returns (match, text)."""
-    end = time.monotonic() + DEADLINE
-    os.set_blocking(process.stdout.fileno(), False)
-    seen = ""
-    while time.monotonic() < end:
-        line = process.stdout.readline()
-        if line:
-            seen += line
-            match = re.search(pattern, seen)
-            if match:
-                return match, seen
-        else:
-            time.sleep(0.02)
-    fail(f"no line matching {pattern!r} within {DEADLINE} s; got {seen!r}", process)
+sys.path.insert(0, os.path.dirname(__file__))
+from lesson_program import DEADLINE, ENV, Program, Server, fail, run  # noqa: E402
 
 
 def start_server(server_path, *extra):
-    server = subprocess.Popen([server_path, "--port", "0", *extra], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=ENV)
-    match, narration = read_until(server, r"listening on (\S+):(\d+) \(UDP\)")
-    if match.group(1) != "127.0.0.1":
-        fail(f"listening on {match.group(1)}, expected 127.0.0.1 by default", server)
-    return server, int(match.group(2)), narration
-
-
-def stop(server, narration):
-    server.send_signal(signal.SIGINT)
-    try:
-        out, err = server.communicate(timeout=DEADLINE)
-    except subprocess.TimeoutExpired:
-        fail("the server did not exit within 5 s of Ctrl-C (SIGINT)", server)
-    if server.returncode != 0:
-        fail(f"the server exited with status {server.returncode} after Ctrl-C; stderr {err!r}")
-    return narration + out, err
+    return Server([server_path, "--port", "0", *extra], listening=r"listening on (?P<host>\S+):(?P<port>\d+) \(UDP\)")
 
 
 def client(client_path, port, *args):
-    return subprocess.run([client_path, "--port", str(port), *args], capture_output=True, text=True,
-                          timeout=DEADLINE * 2, env=ENV)
+    return run([client_path, "--port", str(port), *args], timeout=DEADLINE * 2)
 
 
 def main():
     server_path, client_path = sys.argv[1], sys.argv[2]
 
-    server, port, narration = start_server(server_path)
-    run = client(client_path, port, "hello from udp-client")
-    if run.returncode != 0 or "answer: hello from udp-client" not in run.stdout:
-        fail(f"udp-client: status {run.returncode}, stdout {run.stdout!r}, stderr {run.stderr!r}", server)
+    server = start_server(server_path)
+    answered = client(client_path, server.port, "hello from udp-client")
+    if answered.returncode != 0 or "answer: hello from udp-client" not in answered.stdout:
+        fail(f"udp-client: status {answered.returncode}, stdout {answered.stdout!r}, stderr {answered.stderr!r}",
+             server)
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
         raw.settimeout(DEADLINE)
-        raw.sendto(b"x" * 2000, ("127.0.0.1", port))
-        raw.sendto(b"small", ("127.0.0.1", port))
+        raw.sendto(b"x" * 2000, ("127.0.0.1", server.port))
+        raw.sendto(b"small", ("127.0.0.1", server.port))
         first = raw.recv(65536)
         if first != b"small":
             fail(f"the first echo was {len(first)} bytes, expected b'small': a cut datagram was echoed", server)
-    out, err = stop(server, narration)
+    out, err = server.stop(), server.errors()
     for expected in ("socket(SOCK_DGRAM) = fd", "recvfrom() = 2000 bytes from 127.0.0.1:", "sendto(127.0.0.1:",
                      "stopping"):
         if expected not in out:
@@ -90,14 +48,14 @@ def main():
     if "was 2000 bytes, the buffer holds 1024" not in err:
         fail(f"the server did not report the cut datagram:\n{err}")
 
-    server, port, narration = start_server(server_path, "--lose-every", "2")
-    first = client(client_path, port, "one")
-    second = client(client_path, port, "two", "--timeout", "100")
+    server = start_server(server_path, "--lose-every", "2")
+    first = client(client_path, server.port, "one")
+    second = client(client_path, server.port, "two", "--timeout", "100")
     if first.returncode != 0 or second.returncode != 0 or "answer: two" not in second.stdout:
         fail(f"with --lose-every 2: {first!r}\n{second!r}", server)
     if "no reply within 100 ms" not in second.stderr or "attempt 2 of 4" not in second.stdout:
         fail(f"the second client should have retried once:\n{second.stdout}{second.stderr}", server)
-    stop(server, narration)
+    server.stop()
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -107,27 +65,26 @@ def main():
     # there), so the connected client must report ECONNREFUSED at once. Without
     # NO_COLOR and with stderr a pipe, the warning it logs first checks for a
     # terminal (isatty sets errno): the error must still be the recv's.
-    run = subprocess.run([client_path, "--port", str(closed_port), "anyone?", "--timeout", "50", "--attempts", "3"],
-                         capture_output=True, text=True, timeout=DEADLINE * 2, env={"PATH": ENV["PATH"]})
-    if run.returncode != 1 or "ICMP port unreachable" not in run.stderr or \
-            not re.search(r"error: recv from 127\.0\.0\.1:\d+: Connection refused", run.stderr):
-        fail(f"udp-client with no server: status {run.returncode}, stderr {run.stderr!r}, "
+    alone = run([client_path, "--port", str(closed_port), "anyone?", "--timeout", "50", "--attempts", "3"],
+                timeout=DEADLINE * 2, env={"PATH": ENV["PATH"]})
+    if alone.returncode != 1 or "ICMP port unreachable" not in alone.stderr or \
+            not re.search(r"error: recv from 127\.0\.0\.1:\d+: Connection refused", alone.stderr):
+        fail(f"udp-client with no server: status {alone.returncode}, stderr {alone.stderr!r}, "
              "expected the warning and 'recv from ...: Connection refused'")
     if time.monotonic() - started > 3:
         fail("udp-client with no server took more than 3 s to give up")
 
-    server, port, narration = start_server(server_path, "--lose-every", "1")
-    naive = subprocess.Popen([client_path, "--port", str(port), "--no-timeout", "lost"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=ENV)
-    read_until(naive, r"now recv\(\) with no timeout")
-    naive.send_signal(signal.SIGINT)
+    server = start_server(server_path, "--lose-every", "1")
+    naive = Program([client_path, "--port", str(server.port), "--no-timeout", "lost"])
+    naive.wait_for(r"now recv\(\) with no timeout", "the --no-timeout client")
+    naive.signal(signal.SIGINT)  # once: the client must stop on a single Ctrl-C
     try:
-        _, err = naive.communicate(timeout=DEADLINE)
+        status = naive.wait(timeout=DEADLINE)
     except subprocess.TimeoutExpired:
         fail("the --no-timeout client did not stop on Ctrl-C", naive)
-    if naive.returncode != 1 or "interrupted" not in err:
-        fail(f"the --no-timeout client: status {naive.returncode}, stderr {err!r}")
-    stop(server, narration)
+    if status != 1 or "interrupted" not in naive.errors():
+        fail(f"the --no-timeout client: status {status}, stderr {naive.errors()!r}")
+    server.stop()
     print("ok: echo, a cut datagram not echoed, a retry after a loss, no server, the naive client stopped by Ctrl-C")
     return 0
 

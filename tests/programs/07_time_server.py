@@ -6,81 +6,23 @@ waits, a dripping client outliving SO_RCVTIMEO but not poll's deadline, a
 server without a timeout frozen by one silent client, and a client that gives
 up on a mute server. Every wait has a deadline."""
 import calendar
+import os
 import re
-import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 
+sys.path.insert(0, os.path.dirname(__file__))
+from lesson_program import Server, fail, read_to_eof, run  # noqa: E402
+
 DEADLINE = 10.0
-ENV = {"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
 EPOCH_OFFSET = 2208988800
 
 
-def fail(message, server=None):
-    print(f"FAIL: {message}")
-    if server is not None:
-        server.process.kill()
-        server.process.wait(timeout=DEADLINE)
-        print(f"--- server output\n{server.output()}")
-    sys.exit(1)
-
-
-class Server:
-    """A time-server process whose output is collected as it comes."""
-
-    def __init__(self, path, *args):
-        self.process = subprocess.Popen([path, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, env=ENV)
-        self.lines = []
-        self.changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-        match = self.wait_for(r"listening on (TCP|UDP) (\S+):(\d+)", "the listening line")
-        if match.group(2) != "127.0.0.1":
-            fail(f"listening on {match.group(2)}, expected 127.0.0.1 by default", self)
-        self.port = int(match.group(3))
-
-    def _read(self):
-        for line in self.process.stdout:
-            with self.changed:
-                self.lines.append(line)
-                self.changed.notify_all()
-        with self.changed:
-            self.lines.append(None)
-            self.changed.notify_all()
-
-    def output(self):
-        with self.changed:
-            return "".join(line for line in self.lines if line is not None)
-
-    def wait_for(self, pattern, what):
-        end = time.monotonic() + DEADLINE
-        with self.changed:
-            while True:
-                match = re.search(pattern, "".join(line for line in self.lines if line is not None))
-                if match:
-                    return match
-                if None in self.lines or time.monotonic() >= end:
-                    break
-                self.changed.wait(timeout=0.05)
-        fail(f"{what}: no line matching {pattern!r} within {DEADLINE} s", self)
-
-    def stop(self):
-        """Ctrl-C, repeated until the server exits: a signal that lands between
-        the loop's check and accept() is only noticed at the next one."""
-        end = time.monotonic() + DEADLINE
-        while self.process.poll() is None and time.monotonic() < end:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                pass
-        if self.process.poll() is None:
-            fail("the server did not exit within 10 s of Ctrl-C", self)
-        if self.process.returncode != 0:
-            fail(f"the server exited with {self.process.returncode} after Ctrl-C", self)
+def start(server_path, *args):
+    """A time-server whose stdout and stderr are collected together as they come."""
+    return Server([server_path, *args], listening=r"listening on (TCP|UDP) (?P<host>\S+):(?P<port>\d+)",
+                  merge_stderr=True, deadline=DEADLINE)
 
 
 def check_time(four, what):
@@ -114,22 +56,18 @@ def closed_within(sock, seconds):
         return False
 
 
-def connect(port):
-    return socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
-
-
 def main():
     server_path, client_path = sys.argv[1], sys.argv[2]
 
     # RFC 868 over TCP, with a short timeout; a silent client is dropped on time.
-    server = Server(server_path, "--port", "0", "--timeout", "300")
-    with connect(server.port) as polite:
+    server = start(server_path, "--port", "0", "--timeout", "300")
+    with server.connect() as polite:
         check_time(read_exactly(polite, 4), "RFC 868 over TCP")
     server.wait_for(r"the client closed", "the server seeing the client close first")
-    with connect(server.port) as silent:
+    with server.connect() as silent:
         check_time(read_exactly(silent, 4), "RFC 868 to the silent client")
         started = time.monotonic()
-        with connect(server.port) as waiting:
+        with server.connect() as waiting:
             if not closed_within(silent, 2.0):
                 fail("the silent client was not dropped within 2 s (--timeout 300)", server)
             waited = time.monotonic() - started
@@ -138,13 +76,12 @@ def main():
             waiting.settimeout(DEADLINE)
             check_time(read_exactly(waiting, 4), "RFC 868 to the client that waited")
     server.wait_for(r"poll\(\) = 0: no close within 300 ms, dropping the client", "the drop narrated")
-    client = subprocess.run([client_path, "--port", str(server.port)], capture_output=True, text=True,
-                            timeout=DEADLINE, env=ENV)
+    client = run([client_path, "--port", str(server.port)], timeout=DEADLINE)
     if client.returncode != 0 or "UTC" not in client.stdout or "differs by" not in client.stdout:
         fail(f"time-client: status {client.returncode}, stdout {client.stdout!r}, stderr {client.stderr!r}", server)
 
     # A client dripping a byte every 100 ms: poll's deadline drops it anyway.
-    with connect(server.port) as dripping:
+    with server.connect() as dripping:
         read_exactly(dripping, 4)
         started = time.monotonic()
         while time.monotonic() - started < 2.0 and not closed_within(dripping, 0.1):
@@ -157,8 +94,8 @@ def main():
     server.stop()
 
     # SO_RCVTIMEO restarts at every recv: the dripping client outlives it.
-    server = Server(server_path, "--port", "0", "--timeout", "300", "--timeout-style", "sockopt")
-    with connect(server.port) as dripping:
+    server = start(server_path, "--port", "0", "--timeout", "300", "--timeout-style", "sockopt")
+    with server.connect() as dripping:
         read_exactly(dripping, 4)
         started = time.monotonic()
         while time.monotonic() - started < 1.0:
@@ -170,10 +107,10 @@ def main():
     server.stop()
 
     # Without a timeout one silent client freezes the whole server.
-    server = Server(server_path, "--port", "0", "--timeout", "0")
-    with connect(server.port) as silent:
+    server = start(server_path, "--port", "0", "--timeout", "0")
+    with server.connect() as silent:
         read_exactly(silent, 4)
-        with connect(server.port) as waiting:
+        with server.connect() as waiting:
             waiting.settimeout(0.5)
             try:
                 early = waiting.recv(4)
@@ -187,13 +124,11 @@ def main():
     server.stop()
 
     # RFC 867 over TCP: one CRLF line, then the server closes.
-    server = Server(server_path, "--port", "0", "--service", "daytime")
+    server = start(server_path, "--port", "0", "--service", "daytime")
     if f"(try: nc -d 127.0.0.1 {server.port})" not in server.output():
         fail("the daytime server should suggest nc -d (plain nc at a terminal outlives the connection)", server)
-    with connect(server.port) as sock:
-        line = b""
-        while chunk := sock.recv(256):
-            line += chunk
+    with server.connect() as sock:
+        line = read_to_eof(sock)
     match = re.fullmatch(rb"\w+, (\w+ \d\d, \d{4} \d\d:\d\d:\d\d)-UTC\r\n", line)
     if not match:
         fail(f"the daytime line {line!r} is not in the RFC's example style", server)
@@ -203,7 +138,7 @@ def main():
     server.stop()
 
     # RFC 868 over UDP: an empty datagram gets 4 bytes.
-    server = Server(server_path, "--port", "0", "--udp")
+    server = start(server_path, "--port", "0", "--udp")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.settimeout(DEADLINE)
         udp.sendto(b"", ("127.0.0.1", server.port))
@@ -211,8 +146,7 @@ def main():
         check_time(reply, "RFC 868 over UDP")
         if sender != ("127.0.0.1", server.port):
             fail(f"the UDP reply came from {sender}", server)
-    client = subprocess.run([client_path, "--port", str(server.port), "--udp"], capture_output=True, text=True,
-                            timeout=DEADLINE, env=ENV)
+    client = run([client_path, "--port", str(server.port), "--udp"], timeout=DEADLINE)
     if client.returncode != 0 or "UTC" not in client.stdout:
         fail(f"time-client --udp: status {client.returncode}, stdout {client.stdout!r}", server)
     server.stop()
@@ -222,8 +156,7 @@ def main():
         mute.bind(("127.0.0.1", 0))
         mute.listen()
         started = time.monotonic()
-        client = subprocess.run([client_path, "--port", str(mute.getsockname()[1]), "--timeout", "500"],
-                                capture_output=True, text=True, timeout=DEADLINE, env=ENV)
+        client = run([client_path, "--port", str(mute.getsockname()[1]), "--timeout", "500"], timeout=DEADLINE)
         waited = time.monotonic() - started
     if client.returncode != 1 or "no answer in time" not in client.stderr:
         fail(f"time-client against a mute server: status {client.returncode}, stderr {client.stderr!r}")

@@ -1,0 +1,156 @@
+"""What the end-to-end program tests share: run a lesson's program as a learner
+would, collect what it prints as it comes, wait for a line with a deadline,
+stop a server with Ctrl-C (SIGINT) and check it exits cleanly, and talk to it
+over loopback. Every wait has a deadline."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+DEADLINE = 5.0
+ENV = {"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
+LISTENING = r"listening on (?P<host>\S+):(?P<port>\d+)"
+
+
+def fail(message, server=None):
+    """Reports the failure and exits 1; given a running program, kills it and
+    shows everything it printed."""
+    print(f"FAIL: {message}")
+    if server is not None:
+        server.process.kill()
+        server.process.wait(timeout=server.deadline)
+        server.show()
+    sys.exit(1)
+
+
+def run(command, timeout=DEADLINE, env=ENV):
+    """Runs a program to the end (a client, say) and captures its output."""
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def read_to_eof(sock):
+    """Everything the peer sends until it closes."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+class Program:
+    """A lesson's program whose output reader threads collect as it comes.
+    stderr is kept apart (errors()) unless merge_stderr sends it to stdout."""
+
+    def __init__(self, command, merge_stderr=False, env=ENV, deadline=DEADLINE):
+        self.name = os.path.basename(command[0])
+        self.deadline = deadline
+        self.merged = merge_stderr
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+                                        text=True, env=env)
+        self.stdout, self.stderr = [], []
+        self.changed = threading.Condition()
+        pipes = [(self.process.stdout, self.stdout)]
+        if not merge_stderr:
+            pipes.append((self.process.stderr, self.stderr))
+        self.open_pipes = len(pipes)
+        self.stdout_ended = False
+        for pipe, lines in pipes:
+            threading.Thread(target=self._read, args=(pipe, lines), daemon=True).start()
+
+    def _read(self, pipe, lines):
+        for line in pipe:
+            with self.changed:
+                lines.append(line)
+                self.changed.notify_all()
+        with self.changed:
+            self.open_pipes -= 1
+            self.stdout_ended |= lines is self.stdout
+            self.changed.notify_all()
+
+    def output(self):
+        """stdout so far (with stderr in it if merged)."""
+        with self.changed:
+            return "".join(self.stdout)
+
+    def errors(self):
+        """stderr so far, when kept apart."""
+        with self.changed:
+            return "".join(self.stderr)
+
+    def show(self):
+        if self.merged:
+            print(f"--- {self.name} output\n{self.output()}")
+        else:
+            print(f"--- {self.name} stdout\n{self.output()}--- {self.name} stderr\n{self.errors()}")
+
+    def wait_for(self, pattern, what):
+        """The first match of pattern in the output, waiting for it up to the deadline."""
+        end = time.monotonic() + self.deadline
+        with self.changed:
+            while True:
+                match = re.search(pattern, "".join(self.stdout))
+                if match:
+                    return match
+                if self.stdout_ended or time.monotonic() >= end:
+                    break
+                self.changed.wait(timeout=0.05)
+        fail(f"{what}: no line matching {pattern!r} within {self.deadline} s", self)
+
+    def signal(self, signo):
+        self.process.send_signal(signo)
+
+    def wait(self, timeout):
+        """The exit status once the program has exited (subprocess.TimeoutExpired
+        if not within timeout) and all of its output has been read."""
+        status = self.process.wait(timeout=timeout)
+        with self.changed:
+            self.changed.wait_for(lambda: self.open_pipes == 0, timeout=self.deadline)
+        return status
+
+
+class Server(Program):
+    """A lesson's server, started and waited for until it prints its listening
+    line (a regex with groups host and port), which must be on 127.0.0.1."""
+
+    def __init__(self, command, listening=LISTENING, merge_stderr=False, env=ENV, deadline=DEADLINE):
+        super().__init__(command, merge_stderr=merge_stderr, env=env, deadline=deadline)
+        match = self.wait_for(listening, "the listening line")
+        if match.group("host") != "127.0.0.1":
+            fail(f"listening on {match.group('host')}, expected 127.0.0.1 by default", self)
+        self.port = int(match.group("port"))
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=self.deadline)
+
+    def interrupt_until_exit(self):
+        """Ctrl-C, repeated until the server exits: a signal that lands between
+        the loop's check and its blocking call (accept(), say) is only noticed
+        at the next one."""
+        end = time.monotonic() + self.deadline
+        while self.process.poll() is None and time.monotonic() < end:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def finish(self):
+        """The exit status, once the server has exited and all its output is read."""
+        try:
+            return self.wait(self.deadline)
+        except subprocess.TimeoutExpired:
+            fail(f"the server did not exit within {self.deadline:g} s", self)
+
+    def stop(self):
+        """Ctrl-C until the server exits, which it must do with status 0; returns its output."""
+        self.interrupt_until_exit()
+        if self.process.poll() is None:
+            fail(f"the server did not exit within {self.deadline:g} s of Ctrl-C (SIGINT)", self)
+        status = self.finish()
+        if status != 0:
+            fail(f"the server exited with status {status} after Ctrl-C", self)
+        return self.output()
