@@ -9,6 +9,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <system_error>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "net/error.hpp"
 #include "net/fd.hpp"
 #include "net/log.hpp"
+#include "net/stream.hpp"
 #include "net/tcp.hpp"
 
 namespace {
@@ -278,4 +280,32 @@ TEST_CASE("logging leaves errno alone, so a warning between a failed call and th
     CHECK(errno == ECONNREFUSED);
     std::fclose(file);
     ::unsetenv("NO_COLOR");
+}
+
+TEST_CASE("plural() counts one byte and many bytes") {
+    CHECK(net::plural(1, "byte") == "1 byte");
+    CHECK(net::plural(0, "byte") == "0 bytes");
+    CHECK(net::plural(4096, "byte") == "4096 bytes");
+}
+
+TEST_CASE("send_all() delivers every byte however many sends it takes, and reports a vanished peer") {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    net::Fd mine{fds[0]};
+    net::Fd theirs{fds[1]};
+    const int small = 4096;  // a small buffer forces several partial sends
+    REQUIRE(::setsockopt(mine.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+    const std::string data = harness::random_bytes(1 << 20, 11);
+    harness::Client reader(std::move(theirs), "sender");
+    std::string received;
+    std::thread drain([&] { received = reader.recv_until_eof(std::chrono::seconds(5)); });
+    net::send_all(mine.get(), data);
+    mine.reset();
+    drain.join();
+    CHECK(harness::first_difference(data, received) == "");
+
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    net::Fd writer{fds[0]};
+    ::close(fds[1]);
+    CHECK_THROWS_WITH(net::send_all(writer.get(), "hello"), "send: Broken pipe");  // EPIPE, no SIGPIPE
 }

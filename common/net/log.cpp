@@ -4,6 +4,14 @@
 #include <cstdlib>
 #include <unistd.h>
 
+namespace net {
+
+std::string plural(long long count, std::string_view noun) {
+    return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
+}
+
+}  // namespace net
+
 namespace net::log {
 
 bool color_enabled(std::FILE* stream) {

@@ -2,10 +2,18 @@
 // Narration for the lesson programs: fmt formatting, colour only on a terminal.
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 #include <utility>
 
 #include <fmt/core.h>
+
+namespace net {
+
+// "1 byte", "2 bytes": narration that counts gets the plural right.
+[[nodiscard]] std::string plural(long long count, std::string_view noun);
+
+}  // namespace net
 
 namespace net::log {
 

@@ -22,11 +22,6 @@
 
 namespace {
 
-// "1 byte", "2 bytes": a narration that counts should get the plural right.
-std::string plural(long long n, std::string_view noun) {
-    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
-
 // send() may take only part of what it is offered; the rest goes in the next call.
 void send_all(int fd, std::string_view bytes) {
     std::size_t sent = 0;
@@ -39,7 +34,7 @@ void send_all(int fd, std::string_view bytes) {
             net::throw_errno("send");
         }
         const bool short_write = sent + static_cast<std::size_t>(n) < bytes.size();
-        net::log::step("send() = {}{}", plural(n, "byte"), short_write ? " (a short write: the rest follows)" : "");
+        net::log::step("send() = {}{}", net::plural(n, "byte"), short_write ? " (a short write: the rest follows)" : "");
         sent += static_cast<std::size_t>(n);
     }
 }
@@ -88,7 +83,7 @@ int run(const net::Args& args) {
         }
         answered += static_cast<std::size_t>(n);
     }
-    net::log::step("recv() = 0 after {} of answers: the server closed too", plural(answered, "byte"));
+    net::log::step("recv() = 0 after {} of answers: the server closed too", net::plural(answered, "byte"));
     return 0;
 }
 

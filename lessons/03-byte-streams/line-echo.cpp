@@ -23,11 +23,6 @@
 
 namespace {
 
-// "1 byte", "2 bytes": a narration that counts should get the plural right.
-std::string plural(long long n, std::string_view noun) {
-    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
-
 // send() may take only part of what it is offered; the rest goes in the next call.
 void send_all(int fd, std::string_view bytes) {
     std::size_t sent = 0;
@@ -54,8 +49,8 @@ std::size_t answer_lines(int fd, std::string& buffer, std::size_t max_line) {
         if (line.size() > max_line) {
             break;  // too long: it stays at the front of the buffer, for the caller to refuse
         }
-        send_all(fd, fmt::format("{}: {}\n", plural(line.size(), "byte"), line));
-        net::log::info("  line \"{}\" ({}) answered", line.substr(0, 60), plural(line.size(), "byte"));
+        send_all(fd, fmt::format("{}: {}\n", net::plural(line.size(), "byte"), line));
+        net::log::info("  line \"{}\" ({}) answered", line.substr(0, 60), net::plural(line.size(), "byte"));
         ++lines;
     }
     buffer.erase(0, start);
@@ -81,20 +76,20 @@ void serve_lines(const net::Fd& client, std::size_t max_line) {
                 net::log::step("recv() = 0: the client closed the connection between lines");
             } else {
                 net::log::warn("the client closed the connection in the middle of a line ({})",
-                               plural(buffer.size(), "byte"));
+                               net::plural(buffer.size(), "byte"));
             }
             return;
         }
-        net::log::step("recv() = {}", plural(n, "byte"));
+        net::log::step("recv() = {}", net::plural(n, "byte"));
         buffer.append(chunk, static_cast<std::size_t>(n));
         const std::size_t lines = answer_lines(client.get(), buffer, max_line);
-        net::log::info("  {}; {} kept for the next recv()", plural(lines, "whole line"), plural(buffer.size(), "byte"));
+        net::log::info("  {}; {} kept for the next recv()", net::plural(lines, "whole line"), net::plural(buffer.size(), "byte"));
 
         // No newline within max_line bytes: the line is already too long, and
         // waiting for its end could take all our memory.
         if (buffer.size() > max_line) {
-            net::log::warn("a line longer than {}: refusing it and closing", plural(max_line, "byte"));
-            send_all(client.get(), fmt::format("error: line longer than {}\n", plural(max_line, "byte")));
+            net::log::warn("a line longer than {}: refusing it and closing", net::plural(max_line, "byte"));
+            send_all(client.get(), fmt::format("error: line longer than {}\n", net::plural(max_line, "byte")));
             return;
         }
     }

@@ -26,11 +26,6 @@
 
 namespace {
 
-// "1 byte", "2 bytes": a narration that counts should get the plural right.
-std::string plural(long long n, std::string_view noun) {
-    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
-
 // The bytes as a C string literal would show them: "one\ntwo", cut when long.
 std::string printable(std::string_view bytes) {
     std::string out;
@@ -68,7 +63,7 @@ void read_naively(const net::Fd& client, std::chrono::milliseconds busy) {
             return;
         }
         const std::string_view message(buffer, static_cast<std::size_t>(n));
-        net::log::step("recv() = {}", plural(n, "byte"));
+        net::log::step("recv() = {}", net::plural(n, "byte"));
         net::log::info("  message #{}, or so this server believes: \"{}\"", count, printable(message));
 
         const auto newlines = std::count(message.begin(), message.end(), '\n');

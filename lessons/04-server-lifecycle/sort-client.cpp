@@ -24,6 +24,7 @@
 #include "net/error.hpp"
 #include "net/fd.hpp"
 #include "net/log.hpp"
+#include "net/stream.hpp"
 
 namespace {
 
@@ -60,21 +61,6 @@ bool lines_sorted(std::string_view text) {
     return true;
 }
 
-void send_all(int sock, std::string_view bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        const ssize_t n = ::send(sock, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            net::throw_errno("send");
-        }
-        sent += static_cast<std::size_t>(n);
-    }
-    net::log::step("send() = {} bytes", sent);
-}
-
 int run(const net::Args& args) {
     if (args.port() == 0) {
         throw net::UsageError("--port is required: the port sort-server printed");
@@ -94,7 +80,8 @@ int run(const net::Args& args) {
     const timeval limit{static_cast<time_t>(timeout), 0};
     net::check(::setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), "setsockopt SO_RCVTIMEO");
 
-    send_all(sock.get(), request);
+    net::send_all(sock.get(), request);
+    net::log::step("send() = {} bytes", request.size());
     if (args.flag("--no-half-close")) {
         net::log::warn("not calling shutdown(SHUT_WR) (--no-half-close): how will the server know we are done?");
     } else {

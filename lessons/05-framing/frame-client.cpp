@@ -23,14 +23,10 @@
 #include "net/error.hpp"
 #include "net/fd.hpp"
 #include "net/log.hpp"
+#include "net/stream.hpp"
 #include "net/tcp.hpp"
 
 namespace {
-
-// "1 byte", "2 bytes": a narration that counts should get the plural right.
-std::string plural(long long n, std::string_view noun) {
-    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
 
 constexpr std::uint32_t max_answer = 1 << 20;
 
@@ -39,20 +35,6 @@ std::string encode_frame(std::string_view payload) {
     std::string frame{static_cast<char>(length >> 24), static_cast<char>(length >> 16),
                       static_cast<char>(length >> 8), static_cast<char>(length)};
     return frame += payload;
-}
-
-void send_all(int fd, std::string_view bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            net::throw_errno("send");
-        }
-        sent += static_cast<std::size_t>(n);
-    }
 }
 
 // Fills `into`; false if the server closed first. SO_RCVTIMEO makes a silent
@@ -99,7 +81,7 @@ int run(const net::Args& args) {
                "setsockopt SO_RCVTIMEO");
 
     if (args.flag("--oversize")) {
-        send_all(sock.get(), std::string("\xff\xff\xff\xff" "and then some", 17));
+        net::send_all(sock.get(), std::string("\xff\xff\xff\xff" "and then some", 17));
         net::log::step("send() = 17 bytes: a header announcing 4294967295 bytes, and a few of them");
         // A server that closes with our unread bytes in its buffer sends a
         // reset (RST), not a FIN: recv fails with ECONNRESET instead of returning 0.
@@ -120,8 +102,8 @@ int run(const net::Args& args) {
     for (const std::string& message : messages) {
         wire += encode_frame(message);
     }
-    send_all(sock.get(), wire);
-    net::log::step("send() = {}: {} in one send", plural(wire.size(), "byte"), plural(messages.size(), "frame"));
+    net::send_all(sock.get(), wire);
+    net::log::step("send() = {}: {} in one send", net::plural(wire.size(), "byte"), net::plural(messages.size(), "frame"));
 
     for (std::size_t i = 0; i < messages.size(); ++i) {
         char header[4];
@@ -130,7 +112,7 @@ int run(const net::Args& args) {
         }
         const std::uint32_t length = read_be32(header);
         if (length > max_answer) {  // a client checks the length as carefully as a server
-            throw std::runtime_error(fmt::format("the server announced an answer of {}", plural(length, "byte")));
+            throw std::runtime_error(fmt::format("the server announced an answer of {}", net::plural(length, "byte")));
         }
         std::string answer(length, '\0');
         if (!recv_exact(sock.get(), answer)) {

@@ -24,14 +24,10 @@
 #include "net/fd.hpp"
 #include "net/log.hpp"
 #include "net/signals.hpp"
+#include "net/stream.hpp"
 #include "net/tcp.hpp"
 
 namespace {
-
-// "1 byte", "2 bytes": a narration that counts should get the plural right.
-std::string plural(long long n, std::string_view noun) {
-    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
 
 // Fills `into` completely. False if the peer closed before the first byte
 // (a clean end between frames); throws if it closed part-way.
@@ -50,25 +46,11 @@ bool recv_exact(int fd, std::span<char> into) {
                 return false;
             }
             throw std::runtime_error(fmt::format("the client closed mid-frame, after {} of {}", received,
-                                                 plural(into.size(), "byte")));
+                                                 net::plural(into.size(), "byte")));
         }
         received += static_cast<std::size_t>(n);
     }
     return true;
-}
-
-void send_all(int fd, std::string_view bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            net::throw_errno("send");
-        }
-        sent += static_cast<std::size_t>(n);
-    }
 }
 
 // Network byte order, by shifts: the same on every machine.
@@ -85,9 +67,9 @@ std::string encode_frame(std::string_view payload) {
 }
 
 void answer(int fd, int count, std::string_view payload) {
-    const std::string reply = fmt::format("frame #{}: {}", count, plural(payload.size(), "byte"));
-    send_all(fd, encode_frame(reply));
-    net::log::step("send() = {}: a frame answering \"{}\"", plural(reply.size() + 4, "byte"), reply);
+    const std::string reply = fmt::format("frame #{}: {}", count, net::plural(payload.size(), "byte"));
+    net::send_all(fd, encode_frame(reply));
+    net::log::step("send() = {}: a frame answering \"{}\"", net::plural(reply.size() + 4, "byte"), reply);
 }
 
 void serve_frames(const net::Fd& client, std::uint32_t max_frame) {
@@ -101,11 +83,11 @@ void serve_frames(const net::Fd& client, std::uint32_t max_frame) {
         net::log::step("header {:02x} {:02x} {:02x} {:02x}: {} of payload follow",
                        static_cast<unsigned char>(header[0]), static_cast<unsigned char>(header[1]),
                        static_cast<unsigned char>(header[2]), static_cast<unsigned char>(header[3]),
-                       plural(length, "byte"));
+                       net::plural(length, "byte"));
         // The length is the peer's claim. Check it before trusting it with memory.
         if (length > max_frame) {
             net::log::warn("{} is over the limit of {}: closing without reading or allocating it",
-                           plural(length, "byte"), max_frame);
+                           net::plural(length, "byte"), max_frame);
             return;
         }
         std::string payload(length, '\0');
@@ -135,13 +117,13 @@ void serve_naively(const net::Fd& client) {
         const std::string_view received(buffer, static_cast<std::size_t>(n));
         const std::uint32_t length = received.size() >= 4 ? read_be32(buffer) : 0;
         const std::string_view after_header = received.substr(std::min<std::size_t>(received.size(), 4));
-        net::log::step("recv() = {}: taken as one frame of {}", plural(n, "byte"), plural(length, "byte"));
+        net::log::step("recv() = {}: taken as one frame of {}", net::plural(n, "byte"), net::plural(length, "byte"));
         if (after_header.size() > length) {
             net::log::warn("  but {} came after the header, not {}: the frames after it are glued on, and lost",
-                           plural(after_header.size(), "byte"), length);
+                           net::plural(after_header.size(), "byte"), length);
         } else if (after_header.size() < length) {
             net::log::warn("  but only {} of its {} came: the rest will be taken for a header", after_header.size(),
-                           plural(length, "byte"));
+                           net::plural(length, "byte"));
         }
         const std::string_view payload = after_header.substr(0, length);
         net::log::info("  frame #{}: \"{}\"", count, payload.substr(0, 60));

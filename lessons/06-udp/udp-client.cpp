@@ -27,11 +27,6 @@
 
 namespace {
 
-// "1 byte", "2 bytes": a narration that counts should get the plural right.
-std::string plural(long long n, std::string_view noun) {
-    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
-
 // Waits up to `timeout` for something to read; false when the time is up.
 bool wait_readable(int fd, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -93,11 +88,11 @@ int run(const net::Args& args) {
             net::throw_errno(fmt::format("send to {}", where), error);
         }
         if (args.flag("--no-timeout")) {
-            net::log::step("send() = {}: \"{}\"; now recv() with no timeout...", plural(request.size(), "byte"),
+            net::log::step("send() = {}: \"{}\"; now recv() with no timeout...", net::plural(request.size(), "byte"),
                            request);
         } else {
             net::log::step("send() = {}: \"{}\"  (attempt {} of {}, waiting up to {} ms)",
-                           plural(request.size(), "byte"), request, attempt, attempts, timeout.count());
+                           net::plural(request.size(), "byte"), request, attempt, attempts, timeout.count());
         }
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
@@ -124,10 +119,10 @@ int run(const net::Args& args) {
             }
             const std::string_view got(reply.data(), static_cast<std::size_t>(n));
             if (!got.starts_with(prefix)) {
-                net::log::warn("recv() = {} \"{}\": not id {}, a stale reply; skipped", plural(n, "byte"), got, id);
+                net::log::warn("recv() = {} \"{}\": not id {}, a stale reply; skipped", net::plural(n, "byte"), got, id);
                 continue;
             }
-            net::log::step("recv() = {}: \"{}\"", plural(n, "byte"), got);
+            net::log::step("recv() = {}: \"{}\"", net::plural(n, "byte"), got);
             net::log::good("answer: {}", got.substr(prefix.size()));
             return 0;
         }

@@ -23,11 +23,6 @@
 
 namespace {
 
-// "1 byte", "2 bytes": a narration that counts should get the plural right.
-std::string plural(long long n, std::string_view noun) {
-    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
-
 int serve(const net::Args& args) {
     net::stop_on_signals();
     const auto max_size = static_cast<std::size_t>(args.integer("--max-size", 1, 65536));
@@ -61,12 +56,12 @@ int serve(const net::Args& args) {
         }
         const auto size = static_cast<std::size_t>(n);
         const std::string from = net::to_string(reinterpret_cast<const sockaddr&>(peer));
-        net::log::step("recvfrom() = {} from {}", plural(size, "byte"), from);
+        net::log::step("recvfrom() = {} from {}", net::plural(size, "byte"), from);
         ++count;
 
         if (size > buffer.size()) {
             net::log::warn("datagram #{} from {} was {}, the buffer holds {}: the rest is gone, not echoed",
-                           count, from, plural(size, "byte"), buffer.size());
+                           count, from, net::plural(size, "byte"), buffer.size());
             continue;
         }
         if (lose_every > 0 && count % lose_every == 0) {
@@ -80,7 +75,7 @@ int serve(const net::Args& args) {
             net::log::warn("sendto {}: {}", from, std::generic_category().message(error));
             continue;  // one client's trouble must not stop the server
         }
-        net::log::step("sendto({}) = {}", from, plural(size, "byte"));
+        net::log::step("sendto({}) = {}", from, net::plural(size, "byte"));
     }
     net::log::info("stopping: signal received");
     return 0;

@@ -15,6 +15,7 @@
 
 #include "net/address.hpp"
 #include "net/error.hpp"
+#include "net/stream.hpp"
 #include "net/tcp.hpp"
 
 namespace lesson07 {
@@ -34,20 +35,6 @@ std::string as_text(const std::array<std::uint8_t, 4>& bytes) {
 
 std::string answer(Service service, Clock::time_point now) {
     return service == Service::daytime ? daytime_line(now) : as_text(time_bytes(now));
-}
-
-void send_all(int fd, std::string_view bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            net::throw_errno("send");
-        }
-        sent += static_cast<std::size_t>(n);
-    }
 }
 
 // Milliseconds left until `deadline`, rounded up so that a wait never ends a
@@ -179,7 +166,7 @@ Clock::time_point time_from_bytes(std::span<const std::uint8_t, 4> bytes) {
 }
 
 void serve_tcp_client(net::Fd client, Service service, milliseconds timeout) {
-    send_all(client.get(), answer(service, Clock::now()));
+    net::send_all(client.get(), answer(service, Clock::now()));
     if (service == Service::time) {
         wait_for_close(client.get(), timeout);
     }
