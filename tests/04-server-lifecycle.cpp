@@ -37,22 +37,6 @@ namespace {
 
 // ---- signals: the stop signal, and SIGPIPE caught in the act ------------
 
-std::atomic<int> stop_signals_delivered{0};
-extern "C" void count_stop_signal(int) { stop_signals_delivered.fetch_add(1); }
-
-// SIGUSR2 plays Ctrl-C: a handler installed without SA_RESTART, so a blocked
-// accept/recv/send in the server's thread returns EINTR.
-void install_stop_signal() {
-    static std::once_flag installed;
-    std::call_once(installed, [] {
-        struct sigaction action {};
-        action.sa_handler = count_stop_signal;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = 0;
-        net::check(::sigaction(SIGUSR2, &action, nullptr), "sigaction SIGUSR2");
-    });
-}
-
 // Blocks SIGPIPE in the calling thread: a send without MSG_NOSIGNAL then
 // leaves it pending here (instead of killing the process) for us to see.
 void block_sigpipe() {
@@ -108,7 +92,7 @@ public:
               }
               sigpipe_ = took_pending_sigpipe();
           }) {
-        install_stop_signal();
+        harness::install_stop_signal();
     }
 
     ~ServeInBackground() {
@@ -147,7 +131,7 @@ public:
         while (!returned_ && !deadline.expired()) {
             // Holding the lock, the server thread cannot have finished:
             // pthread_kill never sees a thread that is gone.
-            ::pthread_kill(target, SIGUSR2);
+            ::pthread_kill(target, harness::stop_signal);
             returned_changed_.wait_for(lock, 500us);
         }
         const bool returned = returned_;
@@ -483,7 +467,7 @@ TEST_CASE("serve: a graceful stop finishes the client in flight, then accepts no
     });
     const std::string reply = in_flight.recv_until_eof(3000ms);
     const std::size_t served = stopping.get();
-    INFO("stop signals delivered to the server's thread: " << stop_signals_delivered.load());
+    INFO("stop signals delivered to the server's thread: " << harness::stop_signals_delivered());
     INFO("the client in flight must get its whole reply: a stop signal interrupting send (EINTR, or a "
          "short count) is retried, and the stop flag only keeps the next client out");
     REQUIRE(reply.size() == shout("first").size() + reply_size);

@@ -100,20 +100,6 @@ Clock::time_point parse_daytime(const std::string& line) {
 
 // ---- stopping a server thread the way Ctrl-C does ---------------------------
 
-std::atomic<int> stop_signals_delivered{0};
-extern "C" void count_stop_signal(int) { stop_signals_delivered.fetch_add(1); }
-
-void install_stop_signal() {
-    static std::once_flag installed;
-    std::call_once(installed, [] {
-        struct sigaction action {};
-        action.sa_handler = count_stop_signal;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = 0;  // no SA_RESTART: a blocked recvfrom returns EINTR
-        net::check(::sigaction(SIGUSR2, &action, nullptr), "sigaction SIGUSR2");
-    });
-}
-
 // Runs body(stop) on its own thread. stop() sets the flag, then signals the
 // thread (SIGUSR2, no SA_RESTART) until the body returns.
 class BackgroundServer {
@@ -121,7 +107,7 @@ public:
     using Body = std::function<std::size_t(const std::atomic<bool>& stop)>;
 
     BackgroundServer(Body body, std::function<void()> unblock) : unblock_(std::move(unblock)) {
-        install_stop_signal();
+        harness::install_stop_signal();
         harness::clear_server_failure();
         thread_ = std::thread([this, body = std::move(body)] {
             {
@@ -161,7 +147,7 @@ public:
         const harness::Deadline deadline(timeout);
         while (!returned_ && !deadline.expired()) {
             if (started_) {
-                ::pthread_kill(id_, SIGUSR2);  // under the lock: the thread is still alive
+                ::pthread_kill(id_, harness::stop_signal);  // under the lock: the thread is still alive
             }
             changed_.wait_for(lock, 500us);
         }

@@ -33,6 +33,20 @@ std::string Transcript::str() const {
     return out;
 }
 
+namespace {
+
+// How long a failing wait gives a server that is still running to record the
+// failure that caused it (its sockets close while its exception unwinds).
+constexpr milliseconds server_failure_grace{250};
+
+}  // namespace
+
+void Client::fail_call(std::string_view call, int error) {
+    rethrow_server_failure(server_failure_grace);
+    transcript_.note(fmt::format("{} failed: {}", call, std::strerror(error)));
+    net::throw_errno(fmt::format("test's {} {} the {}", call, call == "send" ? "to" : "from", peer_), error);
+}
+
 Client::Client(net::Fd fd, std::string peer_name) : fd_(std::move(fd)), peer_(std::move(peer_name)) {}
 
 Client Client::connect(std::uint16_t port, std::string_view host, milliseconds timeout) {
@@ -53,11 +67,7 @@ void Client::send(std::string_view bytes, milliseconds timeout) {
             if (errno == EINTR || errno == EAGAIN) {
                 continue;
             }
-            const int error = errno;
-            rethrow_server_failure(std::chrono::milliseconds(250));
-            errno = error;
-            transcript_.note(fmt::format("send failed: {}", std::strerror(errno)));
-            net::throw_errno(fmt::format("test's send to the {}", peer_));
+            fail_call("send", errno);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -75,11 +85,7 @@ std::string Client::recv_some(milliseconds timeout) {
             if (errno == EINTR || errno == EAGAIN) {
                 continue;
             }
-            const int error = errno;
-            rethrow_server_failure(std::chrono::milliseconds(250));
-            errno = error;
-            transcript_.note(fmt::format("recv failed: {}", std::strerror(errno)));
-            net::throw_errno(fmt::format("test's recv from the {}", peer_));
+            fail_call("recv", errno);
         }
         if (n == 0) {
             transcript_.note(fmt::format("the {} closed the connection (EOF)", peer_));
@@ -107,7 +113,7 @@ std::string Client::recv_exact(std::size_t n, milliseconds timeout) {
             throw Timeout(current_step(), timeout);
         }
         if (piece.empty()) {
-            rethrow_server_failure(std::chrono::milliseconds(250));
+            rethrow_server_failure(server_failure_grace);
             throw std::runtime_error(fmt::format("the {} closed the connection after {} of the {} bytes expected",
                                                  peer_, bytes.size(), n));
         }

@@ -147,6 +147,10 @@ public:
     [[nodiscard]] const Transcript& transcript() const noexcept { return transcript_; }
 
 private:
+    // Reports a failed send/recv: the server's own failure if it has one,
+    // else std::system_error for `error`, noted in the transcript.
+    [[noreturn]] void fail_call(std::string_view call, int error);
+
     net::Fd fd_;
     std::string peer_;
     Transcript transcript_;

@@ -10,23 +10,35 @@ namespace harness {
 namespace {
 
 std::atomic<std::size_t> delivered{0};
+std::atomic<std::size_t> stops_delivered{0};
 
 extern "C" void count_interrupt(int) { delivered.fetch_add(1, std::memory_order_relaxed); }
+extern "C" void count_stop(int) { stops_delivered.fetch_add(1, std::memory_order_relaxed); }
+
+// A handler that only counts, without SA_RESTART: interrupted calls fail with EINTR.
+void install_counting_handler(int signo, void (*handler)(int), const char* call) {
+    struct sigaction action {};
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    net::check(::sigaction(signo, &action, nullptr), call);
+}
 
 void install_handler_once() {
     static std::once_flag installed;
-    std::call_once(installed, [] {
-        struct sigaction action {};
-        action.sa_handler = count_interrupt;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = 0;  // no SA_RESTART: interrupted calls fail with EINTR
-        net::check(::sigaction(SIGUSR1, &action, nullptr), "sigaction SIGUSR1");
-    });
+    std::call_once(installed, [] { install_counting_handler(SIGUSR1, count_interrupt, "sigaction SIGUSR1"); });
 }
 
 }  // namespace
 
 std::size_t interrupts_delivered() noexcept { return delivered.load(); }
+
+void install_stop_signal() {
+    static std::once_flag installed;
+    std::call_once(installed, [] { install_counting_handler(stop_signal, count_stop, "sigaction SIGUSR2"); });
+}
+
+std::size_t stop_signals_delivered() noexcept { return stops_delivered.load(); }
 
 InterruptStorm::InterruptStorm(pthread_t target, std::chrono::microseconds period) : target_(target) {
     install_handler_once();

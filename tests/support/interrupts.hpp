@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <pthread.h>
 #include <thread>
@@ -39,5 +40,13 @@ private:
 
 // SIGUSR1 deliveries the handler has seen in this process.
 [[nodiscard]] std::size_t interrupts_delivered() noexcept;
+
+// The tests' Ctrl-C for a server running on a thread: SIGUSR2, whose handler
+// only counts and is installed (once, by install_stop_signal) without
+// SA_RESTART, so a blocked accept/recv in the signalled thread returns EINTR
+// and the server gets to look at its stop flag.
+inline constexpr int stop_signal = SIGUSR2;
+void install_stop_signal();
+[[nodiscard]] std::size_t stop_signals_delivered() noexcept;
 
 }  // namespace harness
