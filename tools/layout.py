@@ -6,8 +6,8 @@
     exercise NN-name file.cpp
     solution NN-name file.cpp
     mutant NN-name file.cpp
-`layout.py fingerprint` prints a line that changes whenever a lesson, exercise,
-solution or mutant file is added or removed (the launcher reconfigures then).
+(The launcher notices added or removed files with a glob of its own and then
+has meson configure again, which runs this.)
 """
 import pathlib
 import re
@@ -41,16 +41,9 @@ def records():
 
 
 def main():
-    mode = sys.argv[1] if len(sys.argv) > 1 else "meson"
-    lines = list(records())
-    if mode == "meson":
-        print("\n".join(lines))
-    elif mode == "fingerprint":
-        extra = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("lessons/*/meson.build"))
-        extra += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("tests/[0-9][0-9]-*.cpp"))
-        print("|".join(lines + extra))
-    else:
-        sys.exit(f"usage: {sys.argv[0]} [meson|fingerprint]")
+    if sys.argv[1:] not in ([], ["meson"]):
+        sys.exit(f"usage: {sys.argv[0]} [meson]")
+    print("\n".join(records()))
 
 
 if __name__ == "__main__":
