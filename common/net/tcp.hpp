@@ -1,5 +1,6 @@
 #pragma once
-// The two TCP chores every later lesson repeats: a listener, and a connection.
+// The TCP chores every later lesson repeats: a listener, accepting a client
+// (chapter 04), and a connection.
 
 #include <chrono>
 #include <cstdint>
@@ -7,7 +8,9 @@
 
 #include <sys/socket.h>
 
+#include "net/address.hpp"
 #include "net/fd.hpp"
+#include "net/signals.hpp"
 
 namespace net {
 
@@ -18,9 +21,53 @@ namespace net {
 // you mean to accept connections from other machines.
 [[nodiscard]] Fd listen_tcp(std::string_view host, std::uint16_t port, int backlog = SOMAXCONN);
 
+// What one accept_client() call produced: a client, or the reason there is none.
+struct Accepted {
+    Fd connection;  // the new connected socket (close-on-exec); invalid when no client came
+    Address peer;   // the client's address, from accept's own sockaddr
+    int error = 0;  // when `connection` is invalid: EINTR (a stop was requested) or the
+                    // per-client errno of a client that was skipped (ECONNABORTED, ...)
+
+    explicit operator bool() const noexcept { return connection.valid(); }
+};
+
+// Accepts the next client of `listener` with accept4(..., SOCK_CLOEXEC) and takes
+// its address from accept's own sockaddr, never from getpeername() afterwards: a
+// client that reset while it waited in the queue is still handed over by Linux's
+// accept(), address and all, but getpeername() on it fails with ENOTCONN (its
+// first recv() then says ECONNRESET). Other systems fail accept() with ECONNABORTED.
+//
+// Chapter 04 explains the three outcomes:
+//  - a client: `connection` is valid and `peer` says who it is;
+//  - a client that was lost before we took it: `connection` is invalid and `error`
+//    names why. That client is gone, the server is fine: log it and accept the next.
+//    These are ECONNABORTED, EPROTO, EPERM (a firewall rule) and the network errors
+//    accept(2)'s NOTES say to treat like EAGAIN (ENETDOWN, ENOPROTOOPT, EHOSTDOWN,
+//    ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH);
+//  - a signal: EINTR is retried, unless `stop()` is true (by default
+//    net::stop_requested(): a handler installed without SA_RESTART recorded
+//    Ctrl-C); then `error` is EINTR and the caller's loop gets to stop. Pass your
+//    own predicate if you installed your own handlers (sort-server counts its own).
+// Anything else (EMFILE, EBADF, EINVAL ...) is the server's own problem and is
+// thrown as std::system_error("accept"). (Running out of descriptors without
+// dying or spinning is chapter 11's subject.)
+//
+//     while (!net::stop_requested()) {
+//         net::Accepted client = net::accept_client(listener.get());
+//         if (!client) {
+//             continue;  // log client.error unless it is EINTR
+//         }
+//         serve(client.connection, client.peer);
+//     }
+[[nodiscard]] Accepted accept_client(int listener, bool (*stop)() = stop_requested);
+
+// True for the errno values after which accept() lost one client, not the listener.
+[[nodiscard]] bool is_per_client_accept_error(int err) noexcept;
+
 // A connected TCP socket to host:port, trying each resolved address in turn.
-// Gives up with ETIMEDOUT after `timeout` (a full accept queue drops SYNs
-// silently, so a connect without a deadline can wait for minutes).
+// `timeout` is one budget for the whole call, shared by all the addresses tried
+// (a full accept queue drops SYNs silently, so a connect without a deadline can
+// wait for minutes); when it runs out the call fails with ETIMEDOUT.
 // The returned socket is blocking.
 [[nodiscard]] Fd connect_tcp(std::string_view host, std::uint16_t port,
                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
