@@ -5,7 +5,8 @@
     lesson NN-name
     exercise NN-name file.cpp
     solution NN-name file.cpp
-    mutant NN-name file.cpp
+    mutant NN-name what-is-wrong.patch
+    mutant-target NN-name what-is-wrong.patch file.cpp   (each solution file the patch changes)
 (The launcher notices added or removed files with a glob of its own and then
 has meson configure again, which runs this.)
 """
@@ -26,18 +27,28 @@ def lesson_names():
     return sorted(names)
 
 
-def sources(folder):
+def sources(folder, suffix=".cpp"):
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.suffix == ".cpp")
+    return sorted(p.name for p in folder.iterdir() if p.suffix == suffix)
+
+
+def patch_targets(patch):
+    # The '+++ b/solutions/NN-name/file.cpp' lines (tests/mutants/README.md).
+    found = re.findall(r"^\+\+\+ (?:b/)?solutions/[^/]+/(\S+)", patch.read_text(), re.MULTILINE)
+    return sorted(set(found))
 
 
 def records():
     for name in lesson_names():
         yield f"lesson {name}"
-        for kind, top in (("exercise", "exercises"), ("solution", "solutions"), ("mutant", "tests/mutants")):
+        for kind, top in (("exercise", "exercises"), ("solution", "solutions")):
             for source in sources(ROOT / top / name):
                 yield f"{kind} {name} {source}"
+        for patch in sources(ROOT / "tests" / "mutants" / name, ".patch"):
+            yield f"mutant {name} {patch}"
+            for target in patch_targets(ROOT / "tests" / "mutants" / name / patch):
+                yield f"mutant-target {name} {patch} {target}"
 
 
 def main():
