@@ -1,11 +1,19 @@
 // Tests of the test harness: deadlines fire, transcripts record, servers re-throw.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <sys/socket.h>
+#include <thread>
 
 #include "harness.hpp"
+#include "interrupts.hpp"
+#include "net/address.hpp"
+#include "net/tcp.hpp"
+#include "waits.hpp"
 
 TEST_CASE("escape() shows control bytes and cuts long strings") {
     CHECK(harness::escape("hi\n") == "hi\\n");
@@ -103,4 +111,177 @@ TEST_CASE("open_fd_count() sees a descriptor come and go") {
         CHECK(harness::open_fd_count() == before + 1);
     }
     CHECK(harness::open_fd_count() == before);
+}
+
+// ---- waits: blocked threads and drained sockets ------------------------------
+
+namespace {
+
+// A connected pair of loopback TCP sockets.
+struct SocketPair {
+    SocketPair() {
+        const net::Fd listener = net::listen_tcp("127.0.0.1", 0);
+        a = net::connect_tcp("127.0.0.1", net::local_port(listener.get()), std::chrono::seconds(2));
+        b = harness::accept_within(listener.get());
+    }
+    net::Fd a;
+    net::Fd b;
+};
+
+}  // namespace
+
+TEST_CASE("wait_until_blocked: a thread spinning in user space never counts as blocked") {
+    std::atomic<bool> stop{false};
+    std::atomic<pid_t> tid{0};
+    std::thread spinner([&] {
+        tid.store(harness::thread_id());
+        while (!stop.load()) {
+        }
+    });
+    while (tid.load() == 0) {
+        std::this_thread::yield();
+    }
+    CHECK_THROWS_AS(harness::wait_until_blocked(tid.load(), "a spinning thread", {}, std::chrono::milliseconds(300)),
+                    harness::Timeout);
+    stop.store(true);
+    spinner.join();
+}
+
+TEST_CASE("wait_until_blocked: a thread in recv counts; with a mark, only a sleep after it counts") {
+    SocketPair pair;
+    std::atomic<pid_t> tid{0};
+    std::string got;
+    std::thread reader([&] {
+        tid.store(harness::thread_id());
+        char buffer[64];
+        for (;;) {
+            const ssize_t n = ::recv(pair.b.get(), buffer, sizeof buffer, 0);
+            if (n <= 0) {
+                return;
+            }
+            got.append(buffer, static_cast<std::size_t>(n));
+        }
+    });
+    struct JoinOnExit {
+        std::thread& thread;
+        int fd;
+        ~JoinOnExit() {
+            ::shutdown(fd, SHUT_RDWR);
+            thread.join();
+        }
+    } join_on_exit{reader, pair.a.get()};
+    while (tid.load() == 0) {
+        std::this_thread::yield();
+    }
+    harness::wait_until_blocked(tid.load(), "reader blocked in recv", {.in = harness::input_calls()});
+    const harness::ThreadState before = harness::thread_state(tid.load());
+    CHECK(before.asleep);
+    CHECK(before.describe().find("recvfrom") != std::string::npos);
+    for (int round = 0; round < 50; ++round) {
+        const auto mark = harness::thread_state(tid.load()).sleeps;
+        REQUIRE(::send(pair.a.get(), "x", 1, MSG_NOSIGNAL) == 1);
+        harness::wait_until_blocked(tid.load(), "reader took the byte", {.in = harness::input_calls(), .after = mark});
+        // Asleep in recv after the byte was queued: it has read it.
+        CHECK(harness::unread_bytes(pair.b.get()) == 0);
+        CHECK(got.size() == static_cast<std::size_t>(round + 1));
+    }
+}
+
+TEST_CASE("peer_socket finds the other end; wait_until_taken waits for the reader to take it all and block again") {
+    SocketPair pair;
+    CHECK(harness::peer_socket(pair.a.get()) == pair.b.get());
+    CHECK(harness::peer_socket(pair.b.get()) == pair.a.get());
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> may_read{false};
+    std::string got;
+    std::thread reader([&] {
+        tid.store(harness::thread_id());
+        while (!may_read.load()) {
+        }
+        char buffer[64];
+        for (;;) {
+            const ssize_t n = ::recv(pair.b.get(), buffer, sizeof buffer, 0);
+            if (n <= 0) {
+                return;
+            }
+            got.append(buffer, static_cast<std::size_t>(n));
+        }
+    });
+    struct JoinOnExit {
+        std::thread& thread;
+        int fd;
+        std::atomic<bool>& may_read;
+        ~JoinOnExit() {
+            may_read.store(true);
+            ::shutdown(fd, SHUT_RDWR);
+            thread.join();
+        }
+    } join_on_exit{reader, pair.a.get(), may_read};
+    while (tid.load() == 0) {
+        std::this_thread::yield();
+    }
+    REQUIRE(::send(pair.a.get(), "abc", 3, MSG_NOSIGNAL) == 3);
+    CHECK_THROWS_AS(harness::wait_until_taken(pair.a.get(), pair.b.get(), tid.load(), "a reader that spins",
+                                              std::chrono::milliseconds(200)),
+                    harness::Timeout);
+    may_read.store(true);
+    for (int round = 0; round < 50; ++round) {
+        harness::wait_until_taken(pair.a.get(), pair.b.get(), tid.load(), "the reader took it all");
+        CHECK(got.size() == static_cast<std::size_t>(3 + round));
+        REQUIRE(::send(pair.a.get(), "x", 1, MSG_NOSIGNAL) == 1);
+    }
+}
+
+TEST_CASE("wait_until_read waits for the peer program, not just its kernel") {
+    SocketPair pair;
+    REQUIRE(::send(pair.a.get(), "hello", 5, MSG_NOSIGNAL) == 5);
+    harness::wait_until_acknowledged(pair.a.get(), "the peer's kernel has the bytes");
+    CHECK(harness::unread_bytes(pair.b.get()) == 5);
+    CHECK_THROWS_AS(harness::wait_until_read(pair.a.get(), pair.b.get(), "nobody reads", std::chrono::milliseconds(100)),
+                    harness::Timeout);
+    char buffer[5];
+    REQUIRE(::recv(pair.b.get(), buffer, sizeof buffer, 0) == 5);
+    harness::wait_until_read(pair.a.get(), pair.b.get(), "read now");
+}
+
+TEST_CASE("InterruptStorm: only signals that hit a blocked call count as landed") {
+    std::atomic<bool> stop{false};
+    std::size_t sent = 0;
+    std::size_t landed = 0;
+    std::thread spinner([&] {
+        const harness::InterruptStorm storm(::pthread_self());
+        while (storm.sent() < 20) {
+        }
+        sent = storm.sent();
+        landed = storm.landed();
+    });
+    spinner.join();
+    CHECK(sent >= 20);
+    CHECK(landed == 0);
+
+    SocketPair pair;
+    const std::size_t at_start = harness::interrupts_landed();
+    std::atomic<int> eintr{0};
+    std::thread reader([&] {
+        const harness::InterruptStorm storm(::pthread_self());
+        char byte = 0;
+        for (;;) {
+            const ssize_t n = ::recv(pair.b.get(), &byte, 1, 0);
+            if (n < 0 && errno == EINTR) {
+                ++eintr;
+                continue;
+            }
+            return;
+        }
+    });
+    const harness::Deadline deadline(std::chrono::milliseconds(2000));
+    // Each landed signal interrupts the recv (EINTR), but the last one may
+    // race with the shutdown below: wait for the reader's own count too.
+    while ((harness::interrupts_landed() < at_start + 10 || eintr.load() < 10) && !deadline.expired()) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));  // polls two counters
+    }
+    ::shutdown(pair.a.get(), SHUT_WR);
+    reader.join();
+    CHECK(harness::interrupts_landed() >= at_start + 10);
+    CHECK(eintr.load() >= 10);
 }

@@ -22,6 +22,8 @@
 #include "net/tcp.hpp"
 #include "net/address.hpp"
 
+#include "events.hpp"
+
 namespace harness {
 
 namespace {
@@ -95,6 +97,7 @@ void run_recording_failure(const std::function<void()>& body) {
 }
 
 void fatal_timeout(std::string_view what) {
+    events::could_not_unblock(what, current_step());
     std::fflush(stdout);  // doctest's report so far, before the process ends
     fmt::print(stderr, "\nTIMEOUT: {} did not finish and could not be unblocked (it was waiting at: {}); "
                        "ending the test run\n",
@@ -252,10 +255,22 @@ std::string random_bytes(std::size_t count, std::uint64_t seed) {
 LoopbackServer::LoopbackServer(std::function<void(int listener)> body, std::string_view host)
     : listener_(net::listen_tcp(host, 0)), port_(net::local_port(listener_.get())) {
     clear_server_failure();
-    std::packaged_task<void()> task(
-        [body = std::move(body), listener = listener_.get()] { run_recording_failure([&] { body(listener); }); });
+    std::promise<pid_t> started;
+    thread_id_ = started.get_future().share();
+    std::packaged_task<void()> task([body = std::move(body), listener = listener_.get(),
+                                     started = std::move(started)]() mutable {
+        started.set_value(static_cast<pid_t>(::gettid()));
+        run_recording_failure([&] { body(listener); });
+    });
     done_ = task.get_future();
     thread_ = std::thread(std::move(task));
+}
+
+pid_t LoopbackServer::thread_id() const {
+    if (thread_id_.wait_for(default_timeout) != std::future_status::ready) {
+        throw Timeout("waiting for the server thread to start", default_timeout);
+    }
+    return thread_id_.get();
 }
 
 void LoopbackServer::join(milliseconds timeout) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -176,12 +177,16 @@ public:
 
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
     [[nodiscard]] int listener() const noexcept { return listener_.get(); }
+    // The server thread's kernel id, for wait_until_blocked (waits.hpp);
+    // waits for the thread to start.
+    [[nodiscard]] pid_t thread_id() const;
     // Waits for the server function to return and re-throws its exception.
     void join(milliseconds timeout = default_timeout);
 
 private:
     net::Fd listener_;
     std::uint16_t port_ = 0;
+    std::shared_future<pid_t> thread_id_;
     std::future<void> done_;
     std::thread thread_;
     bool joined_ = false;

@@ -3,7 +3,11 @@
 #include <csignal>
 #include <mutex>
 
+#include <stdexcept>
+#include <sys/syscall.h>
+
 #include "net/error.hpp"
+#include "waits.hpp"
 
 namespace harness {
 
@@ -11,6 +15,7 @@ namespace {
 
 std::atomic<std::size_t> delivered{0};
 std::atomic<std::size_t> stops_delivered{0};
+std::atomic<std::size_t> landed_anywhere{0};
 
 extern "C" void count_interrupt(int) { delivered.fetch_add(1, std::memory_order_relaxed); }
 extern "C" void count_stop(int) { stops_delivered.fetch_add(1, std::memory_order_relaxed); }
@@ -33,6 +38,8 @@ void install_handler_once() {
 
 std::size_t interrupts_delivered() noexcept { return delivered.load(); }
 
+std::size_t interrupts_landed() noexcept { return landed_anywhere.load(); }
+
 void install_stop_signal() {
     static std::once_flag installed;
     std::call_once(installed, [] { install_counting_handler(stop_signal, count_stop, "sigaction SIGUSR2"); });
@@ -40,15 +47,30 @@ void install_stop_signal() {
 
 std::size_t stop_signals_delivered() noexcept { return stops_delivered.load(); }
 
-InterruptStorm::InterruptStorm(pthread_t target, std::chrono::microseconds period) : target_(target) {
+InterruptStorm::InterruptStorm(pthread_t target, std::chrono::microseconds period)
+    : target_(target), target_tid_(thread_id()) {
+    if (::pthread_equal(target, ::pthread_self()) == 0) {
+        throw std::logic_error("InterruptStorm must be created on the thread it interrupts");
+    }
     install_handler_once();
     thread_ = std::thread([this, period] {
         while (!stop_.load()) {
-            if (::pthread_kill(target_, SIGUSR1) != 0) {
+            bool blocked = false;
+            try {
+                const ThreadState state = thread_state(target_tid_);
+                blocked = state.asleep && state.syscall != SYS_futex;
+            } catch (const std::exception&) {
                 return;  // the target thread is gone
             }
+            if (::pthread_kill(target_, SIGUSR1) != 0) {
+                return;
+            }
             sent_.fetch_add(1);
-            std::this_thread::sleep_for(period);
+            if (blocked) {
+                landed_.fetch_add(1);
+                landed_anywhere.fetch_add(1);
+            }
+            std::this_thread::sleep_for(period);  // the storm's rate, not a synchronisation
         }
     });
 }

@@ -30,9 +30,14 @@ std::ostream& operator<<(std::ostream& out, const Wire& wire) {
 }
 
 CodeUnderTest::CodeUnderTest(int fd, std::function<void()> body)
-    : fd_(fd), interrupts_at_start_(interrupts_delivered()) {
+    : fd_(fd), interrupts_at_start_(interrupts_landed()) {
     clear_server_failure();
-    std::packaged_task<void()> task([body = std::move(body)] { run_recording_failure(body); });
+    std::promise<pid_t> started;
+    thread_id_ = started.get_future().share();
+    std::packaged_task<void()> task([body = std::move(body), started = std::move(started)]() mutable {
+        started.set_value(::gettid());
+        run_recording_failure(body);
+    });
     done_ = task.get_future();
     thread_ = std::thread(std::move(task));
 }
@@ -54,16 +59,25 @@ void CodeUnderTest::join(milliseconds timeout, std::string_view step) {
 
 void CodeUnderTest::await_interrupts(std::size_t count, milliseconds timeout) const {
     const Deadline deadline(timeout);
-    while (interrupts_delivered() < interrupts_at_start_ + count) {
+    while (interrupts_landed() < interrupts_at_start_ + count) {
         rethrow_server_failure();
         if (done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
             return;  // it finished early (and the test will find out whether it was right)
         }
         if (deadline.expired()) {
-            throw Timeout(fmt::format("waiting for {} signals to reach the code under test", count), timeout);
+            throw Timeout(fmt::format("waiting for {} signals to interrupt the code under test in a blocked call "
+                                      "({} so far)", count, interrupts_landed() - interrupts_at_start_),
+                          timeout);
         }
         std::this_thread::sleep_for(std::chrono::microseconds(100));  // polls a counter
     }
+}
+
+pid_t CodeUnderTest::thread_id() const {
+    if (thread_id_.wait_for(default_timeout) != std::future_status::ready) {
+        throw Timeout("waiting for the code under test's thread to start", default_timeout);
+    }
+    return thread_id_.get();
 }
 
 void CodeUnderTest::stop() {

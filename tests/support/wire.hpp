@@ -60,9 +60,12 @@ public:
     // place for a loop that spins on recv() == 0) and throws Timeout naming `step`.
     void join(milliseconds timeout, std::string_view step);
 
+    // The code's thread, for wait_until_blocked (waits.hpp).
+    [[nodiscard]] pid_t thread_id() const;
+
     // For code running an InterruptStorm on its own thread: waits until
-    // `count` signals have been delivered since the code started, so that a
-    // peer holding back meanwhile is sure they hit blocked system calls.
+    // `count` of its signals have landed while the code was asleep in a
+    // system call (InterruptStorm::landed), i.e. interrupted blocked calls.
     // Returns early if the code finishes first, re-throws its failure if it
     // fails first; Timeout after `timeout`.
     void await_interrupts(std::size_t count, milliseconds timeout = default_timeout) const;
@@ -72,6 +75,7 @@ private:
 
     int fd_;
     std::size_t interrupts_at_start_;
+    std::shared_future<pid_t> thread_id_;
     std::future<void> done_;
     std::thread thread_;
 };
