@@ -8,319 +8,35 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <csignal>
-#include <ctime>
-#include <functional>
-#include <mutex>
-#include <netinet/in.h>
-#include <optional>
-#include <poll.h>
-#include <pthread.h>
 #include <string>
 #include <sys/socket.h>
 #include <system_error>
+#include <future>
 #include <thread>
 
 #include <fmt/core.h>
 
+#include "07-time-server/clock.hpp"
+#include "07-time-server/peers.hpp"
 #include "harness.hpp"
 #include "interrupts.hpp"
 #include "net/address.hpp"
 #include "net/error.hpp"
 #include "timeserver.hpp"
+#include "udp_peer.hpp"
+#include "waits.hpp"
 
 using namespace std::chrono_literals;
 using harness::milliseconds;
 using lesson07::Clock;
-
-namespace {
-
-// ---- time, as the test reads it ---------------------------------------------
-
-Clock::time_point utc(int year, int month, int day, int hour, int minute, int second) {
-    std::tm fields{};
-    fields.tm_year = year - 1900;
-    fields.tm_mon = month - 1;
-    fields.tm_mday = day;
-    fields.tm_hour = hour;
-    fields.tm_min = minute;
-    fields.tm_sec = second;
-    return Clock::from_time_t(::timegm(&fields));
-}
-
-std::string iso(Clock::time_point when) {
-    const std::time_t seconds = std::chrono::floor<std::chrono::seconds>(when).time_since_epoch().count();
-    std::tm fields{};
-    ::gmtime_r(&seconds, &fields);
-    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", fields.tm_year + 1900, fields.tm_mon + 1,
-                       fields.tm_mday, fields.tm_hour, fields.tm_min, fields.tm_sec);
-}
-
-// RFC 868 bytes read the test's own way: big-endian, minus the 1900 offset.
-Clock::time_point decode(std::string_view four) {
-    REQUIRE(four.size() == 4);
-    std::uint32_t value = 0;
-    for (const char byte : four) {
-        value = (value << 8) | static_cast<std::uint8_t>(byte);
-    }
-    return Clock::from_time_t(static_cast<std::time_t>(std::int64_t{value} - 2'208'988'800));
-}
-
-std::string hex(std::string_view bytes) {
-    std::string out;
-    for (const char byte : bytes) {
-        out += fmt::format("{:02x} ", static_cast<std::uint8_t>(byte));
-    }
-    return out;
-}
-
-std::string as_string(const std::array<std::uint8_t, 4>& bytes) {
-    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-// The clock the server read and the one the test reads are the same machine's:
-// two seconds of slack covers a slow run, and catches a wrong epoch or byte order.
-void check_about_now(Clock::time_point told, std::string_view what) {
-    const auto off = std::chrono::duration_cast<std::chrono::seconds>(told - Clock::now());
-    INFO(what << " says " << iso(told) << ", the clock says " << iso(Clock::now()) << " (off by " << off.count()
-              << " s)");
-    CHECK(std::chrono::abs(off) <= 2s);
-}
-
-// A daytime line back to a time: "Monday, February 22, 1982 17:37:43-UTC\r\n".
-Clock::time_point parse_daytime(const std::string& line) {
-    INFO("the daytime line: \"" << harness::escape(line) << "\"");
-    std::tm fields{};
-    const char* end = ::strptime(line.c_str(), "%A, %B %d, %Y %H:%M:%S-UTC\r\n", &fields);
-    REQUIRE(end != nullptr);
-    REQUIRE(*end == '\0');
-    return Clock::from_time_t(::timegm(&fields));
-}
-
-// ---- stopping a server thread the way Ctrl-C does ---------------------------
-
-// Runs body(stop) on its own thread. stop() sets the flag, then signals the
-// thread (SIGUSR2, no SA_RESTART) until the body returns.
-class BackgroundServer {
-public:
-    using Body = std::function<std::size_t(const std::atomic<bool>& stop)>;
-
-    BackgroundServer(Body body, std::function<void()> unblock) : unblock_(std::move(unblock)) {
-        harness::install_stop_signal();
-        harness::clear_server_failure();
-        thread_ = std::thread([this, body = std::move(body)] {
-            {
-                const std::lock_guard lock(mutex_);
-                id_ = ::pthread_self();
-                started_ = true;
-            }
-            try {
-                result_ = body(stop_);
-            } catch (...) {
-                error_ = std::current_exception();
-                harness::record_server_failure(error_);
-            }
-            const std::lock_guard lock(mutex_);
-            returned_ = true;
-            changed_.notify_all();
-        });
-    }
-
-    ~BackgroundServer() {
-        if (thread_.joinable()) {
-            try {
-                (void)stop(500ms);
-            } catch (...) {
-                // the test's own failure is the one to report
-            }
-        }
-    }
-
-    BackgroundServer(const BackgroundServer&) = delete;
-    BackgroundServer& operator=(const BackgroundServer&) = delete;
-
-    std::size_t stop(milliseconds timeout = 1500ms) {
-        const harness::Step step("stopping the server: stop flag set, signalling its thread until it returns");
-        stop_.store(true);
-        std::unique_lock lock(mutex_);
-        const harness::Deadline deadline(timeout);
-        while (!returned_ && !deadline.expired()) {
-            if (started_) {
-                ::pthread_kill(id_, harness::stop_signal);  // under the lock: the thread is still alive
-            }
-            changed_.wait_for(lock, 500us);
-        }
-        if (!returned_) {
-            unblock_();
-            if (!changed_.wait_for(lock, 3s, [this] { return returned_; })) {
-                thread_.detach();
-                harness::fatal_timeout("the server thread, after its stop flag was set and its socket shut down");
-            }
-            lock.unlock();
-            thread_.join();
-            throw harness::Timeout("the server did not return after its stop flag was set and its thread signalled",
-                                   timeout);
-        }
-        lock.unlock();
-        thread_.join();
-        if (error_) {
-            std::rethrow_exception(error_);
-        }
-        return result_;
-    }
-
-private:
-    std::function<void()> unblock_;
-    std::atomic<bool> stop_{false};
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    pthread_t id_{};
-    bool started_ = false;
-    bool returned_ = false;
-    std::size_t result_ = 0;
-    std::exception_ptr error_;
-    std::thread thread_;  // last: it uses everything above
-};
-
-// ---- UDP, from the test's side ------------------------------------------------
-
-net::Fd bound_udp() {
-    net::Fd sock{net::check(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket")};
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    net::check(::bind(sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address), "bind");
-    return sock;
-}
-
-void send_datagram(int sock, std::uint16_t port, std::string_view bytes) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    to.sin_port = htons(port);
-    net::check(::sendto(sock, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to),
-               "test's sendto");
-}
-
-struct Datagram {
-    std::string bytes;
-    net::Address from;
-};
-
-// The datagram waiting on `sock` (one must be there).
-Datagram read_datagram(int sock) {
-    char buffer[2048];
-    Datagram datagram;
-    datagram.from.length = sizeof datagram.from.storage;
-    const ssize_t n = net::check(::recvfrom(sock, buffer, sizeof buffer, MSG_DONTWAIT, datagram.from.get(),
-                                            &datagram.from.length),
-                                 "test's recvfrom");
-    datagram.bytes.assign(buffer, static_cast<std::size_t>(n));
-    return datagram;
-}
-
-Datagram receive_datagram(int sock, milliseconds timeout, std::string_view step) {
-    harness::wait_readable(sock, harness::Deadline(timeout), step);
-    return read_datagram(sock);
-}
-
-// A UDP time server of `service` on its own thread, for the tests to ask.
-struct UdpServer {
-    explicit UdpServer(lesson07::Service service, bool interrupt_storm = false)
-        : sock(bound_udp()), port(net::local_port(sock.get())),
-          thread([this, service, interrupt_storm](const std::atomic<bool>& stop) {
-              std::optional<harness::InterruptStorm> storm;
-              if (interrupt_storm) {
-                  storm.emplace(::pthread_self());
-              }
-              return lesson07::serve_udp(sock.get(), service, stop);
-          }, [this] { ::shutdown(sock.get(), SHUT_RDWR); }) {}
-
-    net::Fd sock;
-    std::uint16_t port;
-    BackgroundServer thread;
-};
-
-// A UDP server the test scripts: answers the first datagram with
-// respond(request), then stops. Its destructor wakes and joins it.
-class FakeUdpServer {
-public:
-    explicit FakeUdpServer(std::function<std::string(const std::string& request)> respond)
-        : sock_(bound_udp()), port_(net::local_port(sock_.get())) {
-        harness::clear_server_failure();
-        thread_ = std::thread([this, respond = std::move(respond)] {
-            try {
-                pollfd waiting{sock_.get(), POLLIN, 0};
-                const harness::Deadline deadline(5000ms);
-                while (!stopping_.load() && !deadline.expired()) {
-                    if (net::check(::poll(&waiting, 1, 20), "poll") == 0) {
-                        continue;
-                    }
-                    const Datagram asked = read_datagram(sock_.get());
-                    request_ = asked.bytes;
-                    const std::string reply = respond(asked.bytes);
-                    net::check(::sendto(sock_.get(), reply.data(), reply.size(), 0, asked.from.get(),
-                                        asked.from.length),
-                               "sendto");
-                    return;
-                }
-            } catch (...) {
-                harness::record_server_failure(std::current_exception());
-            }
-        });
-    }
-    ~FakeUdpServer() {
-        stopping_.store(true);
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-    FakeUdpServer(const FakeUdpServer&) = delete;
-    FakeUdpServer& operator=(const FakeUdpServer&) = delete;
-
-    [[nodiscard]] std::uint16_t port() const { return port_; }
-    // What the client asked with; read it after the client returned.
-    [[nodiscard]] std::string request() {
-        stopping_.store(true);
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-        return request_;
-    }
-
-private:
-    net::Fd sock_;
-    std::uint16_t port_;
-    std::atomic<bool> stopping_{false};
-    std::string request_ = "(no datagram arrived)";
-    std::thread thread_;
-};
-
-// ---- TCP: did the server close on us? ----------------------------------------
-
-// Waits up to `timeout` for the server to close the connection (EOF, or a
-// reset when it closed with our bytes unread). False if it is still open.
-bool server_closed_within(harness::Client& client, milliseconds timeout) {
-    const harness::Deadline deadline(timeout);
-    try {
-        while (!deadline.expired()) {
-            if (client.recv_some(deadline.remaining()).empty()) {
-                return true;
-            }
-        }
-    } catch (const harness::Timeout&) {
-        return false;
-    } catch (const std::system_error& error) {
-        if (error.code().value() == ECONNRESET) {
-            return true;
-        }
-        throw;
-    }
-    return false;
-}
-
-}  // namespace
+using test07::as_string;
+using test07::check_about_now;
+using test07::decode;
+using test07::hex;
+using test07::iso;
+using test07::parse_daytime;
+using test07::server_closed_within;
+using test07::utc;
 
 // ---- the formats --------------------------------------------------------------
 
@@ -352,7 +68,8 @@ TEST_CASE("time_from_bytes reads what time_bytes writes, before and after the 20
     }
 }
 
-TEST_CASE("daytime_line: the RFC's example style, in UTC, ending in CRLF") {
+TEST_CASE("daytime_line: the RFC's example style, in UTC (not local time), ending in CRLF") {
+    const test07::LocalTimeFarFromUtc local_time;  // UTC+14: localtime_r would be 14 hours off
     CHECK(lesson07::daytime_line(utc(1982, 2, 22, 17, 37, 43)) == "Monday, February 22, 1982 17:37:43-UTC\r\n");
     CHECK(lesson07::daytime_line(utc(2024, 3, 5, 7, 8, 9) + 500ms) == "Tuesday, March 05, 2024 07:08:09-UTC\r\n");
     check_about_now(parse_daytime(lesson07::daytime_line(Clock::now())), "daytime_line(now)");
@@ -361,6 +78,7 @@ TEST_CASE("daytime_line: the RFC's example style, in UTC, ending in CRLF") {
 // ---- the TCP server -----------------------------------------------------------
 
 TEST_CASE("serve_tcp_client, daytime: one line with the time, then the server closes") {
+    const test07::LocalTimeFarFromUtc local_time;
     harness::LoopbackServer server([](int listener) {
         lesson07::serve_tcp_client(harness::accept_within(listener), lesson07::Service::daytime, 2000ms);
     });
@@ -447,53 +165,85 @@ TEST_CASE("serve_tcp_client: a client that sends a byte every 50 ms is dropped o
 // ---- the UDP server -----------------------------------------------------------
 
 TEST_CASE("serve_udp, time: each empty datagram gets 4 bytes back, sent to its own sender") {
-    UdpServer server(lesson07::Service::time);
-    net::Fd first = bound_udp();
-    net::Fd second = bound_udp();
-    send_datagram(first.get(), server.port, "");
-    send_datagram(second.get(), server.port, "");
-    for (const int sock : {first.get(), second.get()}) {
-        const Datagram reply = receive_datagram(sock, 1000ms, "waiting for the UDP time server's reply");
+    test07::UdpTimeServer server(test07::udp_socket(), lesson07::Service::time);
+    harness::UdpPeer first("127.0.0.1", "first client");
+    harness::UdpPeer second("127.0.0.1", "second client");
+    first.send_to(server.address(), "");
+    second.send_to(server.address(), "");
+    for (harness::UdpPeer* client : {&first, &second}) {
+        INFO(*client);
+        const harness::UdpDatagram reply = client->receive(1000ms, "waiting for the UDP time server's reply");
         INFO("the reply: " << hex(reply.bytes));
         REQUIRE(reply.bytes.size() == 4);
-        CHECK(net::to_string(reply.from) == fmt::format("127.0.0.1:{}", server.port));
+        CHECK(reply.from == net::to_string(server.address()));
         check_about_now(decode(reply.bytes), "the UDP time server");
     }
     CHECK(server.thread.stop() == 2);
 }
 
 TEST_CASE("serve_udp, daytime: any datagram gets the daytime line back") {
-    UdpServer server(lesson07::Service::daytime);
-    net::Fd client = bound_udp();
-    send_datagram(client.get(), server.port, "what time is it?\n");
-    const Datagram reply = receive_datagram(client.get(), 1000ms, "waiting for the UDP daytime server's reply");
+    const test07::LocalTimeFarFromUtc local_time;
+    test07::UdpTimeServer server(test07::udp_socket(), lesson07::Service::daytime);
+    harness::UdpPeer client;
+    client.send_to(server.address(), "what time is it?\n");
+    INFO(client);
+    const harness::UdpDatagram reply = client.receive(1000ms, "waiting for the UDP daytime server's reply");
     check_about_now(parse_daytime(reply.bytes), "the UDP daytime server");
     CHECK(server.thread.stop() == 1);
 }
 
 TEST_CASE("serve_udp keeps answering through a storm of signals, and stops when asked") {
-    UdpServer server(lesson07::Service::time, /*interrupt_storm=*/true);
-    net::Fd client = bound_udp();
+    test07::UdpTimeServer server(test07::udp_socket(), lesson07::Service::time, /*interrupt_storm=*/true);
+    harness::UdpPeer client;
     for (int i = 0; i < 5; ++i) {
-        send_datagram(client.get(), server.port, "");
-        const Datagram reply = receive_datagram(client.get(), 1000ms, "waiting for the UDP time server's reply");
+        client.send_to(server.address(), "");
+        INFO(client);
+        const harness::UdpDatagram reply = client.receive(1000ms, "waiting for the UDP time server's reply");
         REQUIRE(reply.bytes.size() == 4);
     }
     INFO("SIGUSR1 interrupts delivered: " << harness::interrupts_delivered());
     CHECK(server.thread.stop() == 5);
 }
 
+TEST_CASE("serve_udp: a reply that cannot be sent is skipped, and the next peer is still answered") {
+    // The one reply an unprivileged test can make the kernel refuse for real:
+    // on a Unix-domain datagram socket, a question from an unnamed socket comes
+    // from an empty address, and sendto to it fails (ENOTCONN). A UDP server
+    // meets the same for one peer as EACCES, EPERM or ENOBUFS.
+    test07::UdpTimeServer server(test07::unix_datagram_socket("server"), lesson07::Service::time);
+    const net::Fd nameless = test07::unix_datagram_socket();
+    const net::Fd named = test07::unix_datagram_socket("client");
+    const net::Address to = server.address();
+    net::check(::sendto(nameless.get(), "", 0, 0, to.get(), to.length), "test's sendto from the unnamed socket");
+    net::check(::sendto(named.get(), "", 0, 0, to.get(), to.length), "test's sendto from the named socket");
+    harness::wait_readable(named.get(), harness::Deadline(1000ms),
+                           "the named client waiting for its reply, after the server failed to answer the unnamed one");
+    char reply[16];
+    const ssize_t n = net::check(::recv(named.get(), reply, sizeof reply, MSG_DONTWAIT), "test's recv");
+    CHECK(n == 4);
+    INFO("serve_udp counts only the replies it sent");
+    CHECK(server.thread.stop() == 1);
+}
+
 // ---- the client ---------------------------------------------------------------
 
 TEST_CASE("ask_time over TCP reads the 4 bytes even when they arrive in pieces") {
-    harness::LoopbackServer fake([](int listener) {
+    std::promise<pid_t> asking;
+    harness::LoopbackServer fake([asker = asking.get_future().share()](int listener) {
         harness::Client peer(harness::accept_within(listener), "client");
+        REQUIRE(asker.wait_for(2s) == std::future_status::ready);
         peer.send(std::string("\xbc\x17", 2));
-        std::this_thread::sleep_for(30ms);  // a pause between the pieces
-        peer.send(std::string("\xc2\x00", 2));
+        try {
+            harness::wait_until_taken(peer.fd(), harness::peer_socket(peer.fd()), asker.get(),
+                                      "ask_time took the first 2 bytes and waits for more", 2000ms);
+        } catch (const harness::Timeout&) {
+            return;  // it stopped reading: the test reports what ask_time returned
+        }
+        peer.send(std::string("\xc2\x00", 2));  // so this arrives in a later recv
         peer.expect_eof(2000ms);  // RFC 868: the client closes after reading
     });
     const auto when = harness::within(3s, "ask_time over TCP", [&] {
+        asking.set_value(harness::thread_id());
         return lesson07::ask_time("127.0.0.1", fake.port(), lesson07::Transport::tcp, 2000ms);
     });
     CHECK(iso(when) == "2000-01-01 00:00:00 UTC");
@@ -501,7 +251,7 @@ TEST_CASE("ask_time over TCP reads the 4 bytes even when they arrive in pieces")
 }
 
 TEST_CASE("ask_time over UDP sends one empty datagram and reads the 4-byte reply") {
-    FakeUdpServer fake([](const std::string&) { return std::string("\x83\xaa\x7e\x80", 4); });
+    test07::FakeUdpTimeServer fake([](const std::string&) { return std::string("\x83\xaa\x7e\x80", 4); });
     const auto when = harness::within(3s, "ask_time over UDP", [&] {
         return lesson07::ask_time("127.0.0.1", fake.port(), lesson07::Transport::udp, 2000ms);
     });
@@ -533,17 +283,67 @@ TEST_CASE("ask_time gives up on a TCP server that never answers: after 2 s by de
     mute.join(1000ms);
 }
 
+TEST_CASE("ask_time's timeout is for the whole answer: a server dripping a byte every 800 ms loses a 2 s client") {
+    // Bytes at 0.8, 1.6, 2.4 and 3.2 s: a client whose timer restarts at every
+    // recv (SO_RCVTIMEO set once, Python's settimeout) waits for all four.
+    harness::LoopbackServer dripping([](int listener) {
+        harness::Client peer(harness::accept_within(listener), "client");
+        for (const char byte : std::string("\xbc\x17\xc2\x00", 4)) {
+            try {
+                if (peer.recv_some(800ms).empty()) {
+                    return;  // the client gave up and closed: done
+                }
+            } catch (const harness::Timeout&) {
+                peer.send(std::string(1, byte));  // 800 ms of silence, then one more byte
+            }
+        }
+        peer.expect_eof(2000ms);
+    });
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        (void)harness::within(4500ms, "ask_time against a server dripping a byte every 800 ms", [&] {
+            return lesson07::ask_time("127.0.0.1", dripping.port(), lesson07::Transport::tcp, 2000ms);
+        });
+        FAIL("ask_time waited for all 4 bytes, 3.2 s, with a timeout of 2 s: its deadline restarted at each recv");
+    } catch (const std::system_error& error) {
+        const auto waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+        INFO("what(): " << std::string(error.what()) << "; gave up after " << waited.count() << " ms");
+        CHECK(error.code().value() == ETIMEDOUT);
+        CHECK(waited >= 1500ms);
+        CHECK(waited <= 2500ms);
+    }
+    dripping.join(2000ms);
+}
+
+TEST_CASE("ask_time gives up on a listener whose accept queue is full (its SYN is dropped), within its timeout") {
+    test07::FullListener full;
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        (void)harness::within(2500ms, "ask_time connecting to a listener whose accept queue is full", [&] {
+            return lesson07::ask_time("127.0.0.1", full.port(), lesson07::Transport::tcp, 1000ms);
+        }, [&] { full.close(); });  // a blocking connect's next SYN then gets a reset
+        FAIL("ask_time returned a time from a listener that never accepted");
+    } catch (const std::system_error& error) {
+        const auto waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+        INFO("what(): " << std::string(error.what()) << "; gave up after " << waited.count()
+             << " ms (connect() needs a deadline too)");
+        CHECK(error.code().value() == ETIMEDOUT);
+        CHECK(waited <= 1500ms);
+    }
+}
+
 TEST_CASE("ask_time gives up on a UDP server that never answers, after the timeout it is given") {
-    net::Fd mute = bound_udp();  // receives the question, never answers
+    harness::UdpPeer mute("127.0.0.1", "mute server");  // receives the question, never answers
     const auto started = std::chrono::steady_clock::now();
     try {
         (void)harness::within(1500ms, "ask_time waiting for a UDP server that never answers", [&] {
-            return lesson07::ask_time("127.0.0.1", net::local_port(mute.get()), lesson07::Transport::udp, 300ms);
+            return lesson07::ask_time("127.0.0.1", net::local_port(mute.fd()), lesson07::Transport::udp, 300ms);
         }, [&] {
             // Free a client stuck in recv: answer it after all.
             try {
-                const Datagram asked = receive_datagram(mute.get(), 100ms, "the question the client sent");
-                ::sendto(mute.get(), "late", 4, 0, asked.from.get(), asked.from.length);
+                const auto asked = mute.receive(100ms, "the question the client sent");
+                const auto port = asked.from.substr(asked.from.rfind(':') + 1);
+                mute.send_to(harness::udp_address(static_cast<std::uint16_t>(std::stoi(port))), "late");
             } catch (...) {
                 // it never asked: nothing to answer
             }
@@ -559,11 +359,7 @@ TEST_CASE("ask_time gives up on a UDP server that never answers, after the timeo
 }
 
 TEST_CASE("ask_time over UDP fails at once with ECONNREFUSED where nothing listens") {
-    std::uint16_t closed_port = 0;
-    {
-        const net::Fd probe = bound_udp();
-        closed_port = net::local_port(probe.get());
-    }
+    const std::uint16_t closed_port = harness::closed_udp_port();
     try {
         (void)harness::within(1500ms, "ask_time to a UDP port where nothing listens", [&] {
             return lesson07::ask_time("127.0.0.1", closed_port, lesson07::Transport::udp, 2000ms);
@@ -587,7 +383,7 @@ TEST_CASE("ask_time over TCP reports a server that closes after 2 of the 4 bytes
 }
 
 TEST_CASE("ask_time over UDP refuses a reply that is not 4 bytes") {
-    FakeUdpServer fake([](const std::string&) { return std::string("12345"); });
+    test07::FakeUdpTimeServer fake([](const std::string&) { return std::string("12345"); });
     CHECK_THROWS_AS((void)harness::within(3s, "ask_time receiving a 5-byte reply", [&] {
         return lesson07::ask_time("127.0.0.1", fake.port(), lesson07::Transport::udp, 2000ms);
     }), std::runtime_error);
@@ -602,9 +398,9 @@ TEST_CASE("ask_time and the servers agree: the time comes back within 2 s of the
     }), "ask_time over TCP");
     tcp.join(1000ms);
 
-    UdpServer udp(lesson07::Service::time);
+    test07::UdpTimeServer udp(test07::udp_socket(), lesson07::Service::time);
     check_about_now(harness::within(3s, "ask_time against serve_udp", [&] {
-        return lesson07::ask_time("127.0.0.1", udp.port, lesson07::Transport::udp, 2000ms);
+        return lesson07::ask_time("127.0.0.1", udp.port(), lesson07::Transport::udp, 2000ms);
     }), "ask_time over UDP");
     CHECK(udp.thread.stop() == 1);
 }

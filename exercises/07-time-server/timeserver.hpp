@@ -77,7 +77,17 @@ void serve_tcp_client(net::Fd client, Service service, std::chrono::milliseconds
 // Answers datagrams on a bound UDP socket until `stop` is true, and returns
 // how many it answered. Each datagram that arrives (its content is ignored;
 // RFC 868 clients send an empty one) gets one reply datagram, sent back to
-// the address recvfrom reported: the daytime line, or the 4 time bytes.
+// the address recvfrom reported, with the length it reported: the daytime
+// line, or the 4 time bytes. Keep that address in a sockaddr_storage, which
+// fits any family.
+//
+// A reply that cannot be sent is that one peer's problem, not the server's:
+// when sendto fails (EACCES for a broadcast address, EPERM from a firewall,
+// ENOBUFS, an address it cannot send to...), skip that datagram (it does not
+// count as answered) and go on serving. Retry sendto on EINTR.
+// (To make one reply fail for real, the tests also run this on a Unix-domain
+// datagram socket and ask from an unnamed one: recvfrom reports an empty
+// address, length 0, and sendto to it fails with ENOTCONN.)
 //
 // Stopping works as in chapter 04: `stop` is checked before each recvfrom;
 // whoever sets it then signals this thread (a handler without SA_RESTART),

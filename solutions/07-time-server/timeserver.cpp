@@ -188,11 +188,13 @@ std::size_t serve_udp(int socket, Service service, const std::atomic<bool>& stop
             net::throw_errno("recvfrom");
         }
         const std::string reply = answer(service, Clock::now());
-        while (::sendto(socket, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&peer),
-                        peer_length) < 0) {
-            if (errno != EINTR) {
-                net::throw_errno("sendto " + net::to_string(reinterpret_cast<const sockaddr&>(peer)));
-            }
+        ssize_t sent = -1;
+        do {
+            sent = ::sendto(socket, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&peer),
+                            peer_length);
+        } while (sent < 0 && errno == EINTR);
+        if (sent < 0) {
+            continue;  // this peer cannot be answered (EACCES, EINVAL, ENOBUFS...): skip it, serve the next
         }
         ++answered;
     }

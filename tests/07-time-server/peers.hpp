@@ -1,0 +1,177 @@
+#pragma once
+// The peers test 07 plays that the shared harness has no use for elsewhere: a
+// UDP time server on a thread, a scripted UDP time server for the client, a
+// TCP listener whose accept queue is full, and a Unix-domain datagram socket
+// pair whose reply the kernel refuses.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <cstdint>
+#include <functional>
+#include <netinet/in.h>
+#include <optional>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "07-time-server/background.hpp"
+#include "harness.hpp"
+#include "interrupts.hpp"
+#include "net/address.hpp"
+#include "net/error.hpp"
+#include "net/fd.hpp"
+#include "net/tcp.hpp"
+#include "timeserver.hpp"
+#include "udp_peer.hpp"
+
+namespace test07 {
+
+using namespace std::chrono_literals;
+using harness::milliseconds;
+
+// lesson07::serve_udp on its own thread, serving `socket` (UDP, or the Unix
+// datagram socket of the failed-reply test); stop() stops it as Ctrl-C would.
+struct UdpTimeServer {
+    UdpTimeServer(net::Fd socket_to_serve, lesson07::Service service, bool interrupt_storm = false)
+        : socket(std::move(socket_to_serve)),
+          thread([this, service, interrupt_storm](const std::atomic<bool>& stop) {
+              std::optional<harness::InterruptStorm> storm;
+              if (interrupt_storm) {
+                  storm.emplace(::pthread_self());
+              }
+              return lesson07::serve_udp(socket.get(), service, stop);
+          }, [this] { ::shutdown(socket.get(), SHUT_RDWR); }) {}
+
+    [[nodiscard]] net::Address address() const { return net::local_address(socket.get()); }
+    [[nodiscard]] std::uint16_t port() const { return net::local_port(socket.get()); }
+
+    net::Fd socket;
+    BackgroundServer thread;
+};
+
+// A UDP socket on 127.0.0.1 and a kernel-chosen port, for serve_udp.
+inline net::Fd udp_socket() {
+    net::Fd sock{net::check(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket")};
+    const net::Address local = harness::udp_address(0);
+    net::check(::bind(sock.get(), local.get(), local.length), "bind");
+    return sock;
+}
+
+// "@workbook-07-<pid>-<name>" in the abstract namespace: unique per process.
+inline net::Address unix_address(std::string_view name) {
+    net::Address address;
+    auto& unix_name = reinterpret_cast<sockaddr_un&>(address.storage);
+    unix_name.sun_family = AF_UNIX;
+    const std::string text = fmt::format("workbook-07-{}-{}", ::getpid(), name);
+    text.copy(unix_name.sun_path + 1, sizeof unix_name.sun_path - 1);  // sun_path[0] = '\0': abstract
+    address.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + text.size());
+    return address;
+}
+
+// A Unix-domain datagram socket, bound to an abstract name (no file to clean
+// up) if `name` is given, else unnamed: its datagrams arrive from an empty
+// address (length 0) that nobody can send a reply to.
+inline net::Fd unix_datagram_socket(std::optional<std::string_view> name = std::nullopt) {
+    net::Fd sock{net::check(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket AF_UNIX")};
+    if (name) {
+        const net::Address address = unix_address(*name);
+        net::check(::bind(sock.get(), address.get(), address.length), "bind AF_UNIX");
+    }
+    return sock;
+}
+
+// A UDP server the test scripts for ask_time: answers the first datagram with
+// respond(request), then returns. request() is what the client asked with.
+class FakeUdpTimeServer {
+public:
+    explicit FakeUdpTimeServer(std::function<std::string(const std::string& request)> respond)
+        : server_([this, respond = std::move(respond)](int fd) {
+              harness::wait_readable(fd, harness::Deadline(3000ms), "the fake UDP server waiting for a question");
+              char buffer[2048];
+              net::Address from;
+              from.length = sizeof from.storage;
+              const ssize_t n = net::check(
+                  ::recvfrom(fd, buffer, sizeof buffer, MSG_DONTWAIT, from.get(), &from.length), "fake's recvfrom");
+              request_ = std::string(buffer, static_cast<std::size_t>(n));
+              const std::string reply = respond(request_);
+              net::check(::sendto(fd, reply.data(), reply.size(), 0, from.get(), from.length), "fake's sendto");
+          }) {}
+
+    [[nodiscard]] std::uint16_t port() const {
+        return ntohs(reinterpret_cast<const sockaddr_in&>(server_.address().storage).sin_port);
+    }
+    // What the client asked with; call it after the client returned.
+    [[nodiscard]] std::string request() {
+        server_.join(3000ms);
+        return request_;
+    }
+
+private:
+    std::string request_ = "(no datagram arrived)";
+    harness::UdpServer server_;
+};
+
+// Waits up to `timeout` for the server to close the connection (EOF, or a
+// reset when it closed with our bytes unread). False if it is still open.
+inline bool server_closed_within(harness::Client& client, milliseconds timeout) {
+    const harness::Deadline deadline(timeout);
+    try {
+        while (!deadline.expired()) {
+            if (client.recv_some(deadline.remaining()).empty()) {
+                return true;
+            }
+        }
+    } catch (const harness::Timeout&) {
+        return false;
+    } catch (const std::system_error& error) {
+        if (error.code().value() == ECONNRESET) {
+            return true;
+        }
+        throw;
+    }
+    return false;
+}
+
+// A listener (backlog 0) that never accepts, with its accept queue filled:
+// connections were made until one did not complete, so the kernel is now
+// dropping every SYN sent to port() without a word (verified on Linux 6.x:
+// backlog 0 queues one connection; the next SYN, and its retries, vanish).
+class FullListener {
+public:
+    FullListener() : listener_(net::listen_tcp("127.0.0.1", 0, 0)), port_(net::local_port(listener_.get())) {
+        const net::Address to = net::local_address(listener_.get());
+        for (int attempt = 0; attempt < 16; ++attempt) {
+            net::Fd sock{net::check(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket")};
+            if (::connect(sock.get(), to.get(), to.length) < 0 && errno != EINPROGRESS) {
+                net::throw_errno("test's connect to the listener it is filling");
+            }
+            pollfd connecting{sock.get(), POLLOUT, 0};
+            const bool completed = net::check(::poll(&connecting, 1, 300), "poll") == 1;
+            queued_.push_back(std::move(sock));
+            if (!completed) {
+                return;  // the queue is full: this SYN was dropped
+            }
+        }
+        FAIL("16 connections completed against a listener with backlog 0: the accept queue never filled");
+    }
+
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    // Frees a client stuck in a blocking connect(): its next SYN gets a reset.
+    void close() { listener_.reset(); }
+
+private:
+    net::Fd listener_;
+    std::uint16_t port_;
+    std::vector<net::Fd> queued_;
+};
+
+}  // namespace test07
