@@ -1,6 +1,7 @@
 // The doctest main every test binary links, compiled once. It adds a watchdog:
 // a test case still running after WORKBOOK_TEST_TIMEOUT seconds (default 20)
 // ends the run with a report naming the case and the step it was waiting at.
+// With WORKBOOK_EVENTS set, the run is also written as JSON Lines (events.cpp).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -15,6 +16,7 @@
 
 #include <fmt/core.h>
 
+#include "events.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -65,9 +67,11 @@ private:
         while (!stopping_) {
             wake_.wait_for(lock, std::chrono::milliseconds(100));
             if (running_ && std::chrono::steady_clock::now() - started_ > limit_) {
+                const std::string step = harness::current_step();
+                harness::events::watchdog_timeout(limit_, step);
                 fmt::print(stderr,
                            "\nTIMEOUT: test case \"{}\" was still running after {} s; it was waiting at: {}\n",
-                           name_, limit_.count(), harness::current_step());
+                           name_, limit_.count(), step);
                 std::fflush(stdout);
                 std::fflush(stderr);
                 std::_Exit(124);

@@ -100,6 +100,12 @@ CheckResult check_lesson(const Course& course, const Lesson& lesson, const Check
     const char* limit = std::getenv("WORKBOOK_TEST_TIMEOUT");
     test_options.environment.emplace_back("WORKBOOK_TEST_TIMEOUT",
                                           limit != nullptr && *limit != '\0' ? limit : default_test_case_limit);
+    // The test main writes what happens as JSON Lines there; the console
+    // output stays doctest's, for people.
+    const std::filesystem::path events = course.build() / "workbook-events" / (lesson.name + ".jsonl");
+    std::filesystem::create_directories(events.parent_path());
+    std::filesystem::remove(events);  // a run that writes nothing must not be read as the last one
+    test_options.environment.emplace_back("WORKBOOK_EVENTS", events.string());
     // Stop at the first failed assertion: the verdict reports only the first
     // failure, and a pristine stub then finishes in milliseconds.
     const ProcessResult tests = run_captured({course.test_binary(lesson).string(), "--abort-after=1"}, test_options);
@@ -109,6 +115,9 @@ CheckResult check_lesson(const Course& course, const Lesson& lesson, const Check
     }
     TestRun run;
     run.output = tests.output;
+    if (std::filesystem::exists(events)) {
+        run.events = read_file(events);
+    }
     run.exited = tests.exited;
     run.exit_code = tests.exit_code;
     run.signal = tests.signal;

@@ -1,5 +1,5 @@
-// The parts of a test run's output that are not doctest's failure reports:
-// its summary counts, and a sanitizer's report.
+// A sanitizer's report in a test run's console output (the sanitizers write
+// there, not to the test main's event file).
 #include <regex>
 
 #include <fmt/core.h>
@@ -7,19 +7,6 @@
 #include "verdict.hpp"
 
 namespace workbook {
-
-std::optional<TestCounts> doctest_counts(const std::vector<std::string>& lines) {
-    static const std::regex counts(
-        R"(^\[doctest\] test cases:\s*(\d+) \|\s*(\d+) passed \|\s*(\d+) failed \|\s*(\d+) skipped.*$)");
-    for (const std::string& line : lines) {
-        std::smatch match;
-        if (std::regex_match(line, match, counts)) {
-            return TestCounts{std::stoi(match[1].str()), std::stoi(match[2].str()), std::stoi(match[3].str()),
-                              std::stoi(match[4].str())};
-        }
-    }
-    return std::nullopt;
-}
 
 // The head of an AddressSanitizer / UBSan / LeakSanitizer report, if any.
 std::vector<std::string> sanitizer_report(const std::vector<std::string>& lines, std::string_view build_dir,

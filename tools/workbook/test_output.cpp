@@ -1,5 +1,6 @@
-// Reading doctest's console output (and the harness's markers) into a verdict.
-#include <regex>
+// Reading the test main's event file (WORKBOOK_EVENTS, one JSON object per
+// line; tests/support/events.hpp describes it) into a verdict.
+#include <nlohmann/json.hpp>
 
 #include <fmt/core.h>
 
@@ -10,73 +11,48 @@ namespace workbook {
 
 namespace {
 
-// One failed assertion or exception as doctest reports it: a first line
-// "file:line: ERROR: message", then indented "values:" and "logged:" lines.
-struct Entry {
-    std::string test_name;
-    std::string file;
-    std::string line;
-    std::string message;
-    std::vector<std::string> body;
-};
+using nlohmann::json;
 
-std::string trimmed(std::string_view text) {
-    const std::size_t first = text.find_first_not_of(' ');
-    return first == std::string_view::npos ? std::string{} : std::string(text.substr(first));
+std::string text_of(const json& event, const char* key) {
+    const auto found = event.find(key);
+    return found != event.end() && found->is_string() ? found->get<std::string>() : std::string{};
 }
 
-bool ends_an_entry(const std::string& line) {
-    static const std::regex test_header(R"(^\S+:\d+:$)");
-    return line.starts_with("=====") || line.starts_with("TEST CASE:") || line.starts_with("[doctest] ") ||
-           line.starts_with("Aborting - too many failed asserts") || line.starts_with("TIMEOUT: ") ||
-           std::regex_match(line, test_header);
+int number_of(const json& event, const char* key) {
+    const auto found = event.find(key);
+    return found != event.end() && found->is_number() ? found->get<int>() : 0;
 }
 
-std::vector<Entry> failure_entries(const std::vector<std::string>& lines) {
-    static const std::regex entry_start(R"(^(.+?):(\d+): (?:FATAL ERROR|ERROR): (.*)$)");
-    std::vector<Entry> entries;
-    std::string test_name;
-    bool in_entry = false;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        const std::string& line = lines[i];
-        std::smatch match;
-        if (line.starts_with("TEST CASE:")) {
-            test_name = trimmed(line.substr(10));
-            // Subcases follow, indented, until the blank line.
-            while (i + 1 < lines.size() && lines[i + 1].starts_with("  ")) {
-                ++i;
-                test_name += " / " + trimmed(lines[i]);
+// "serve_client echoes" or, inside subcases, "frames / one byte at a time".
+std::string test_name(const json& event) {
+    std::string name = text_of(event, "case");
+    if (const auto subcases = event.find("subcases"); subcases != event.end() && subcases->is_array()) {
+        for (const json& subcase : *subcases) {
+            if (subcase.is_string() && !subcase.get<std::string>().empty()) {
+                name += " / " + subcase.get<std::string>();
             }
-            in_entry = false;
-        } else if (std::regex_match(line, match, entry_start)) {
-            entries.push_back({test_name, match[1].str(), match[2].str(), match[3].str(), {}});
-            in_entry = true;
-        } else if (ends_an_entry(line)) {
-            in_entry = false;
-        } else if (in_entry) {
-            entries.back().body.push_back(line);
         }
     }
-    for (Entry& entry : entries) {
-        while (!entry.body.empty() && entry.body.back().empty()) {
-            entry.body.pop_back();
-        }
-    }
-    return entries;
+    return name;
 }
 
-std::string unquote(std::string text) {
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-        return text.substr(1, text.size() - 2);
+bool is_plain_value(std::string_view value) {
+    if (value == "true" || value == "false" || value == "nullptr") {
+        return true;
     }
-    return text;
+    const std::string_view digits = value.starts_with('-') ? value.substr(1) : value;
+    const std::size_t dot = digits.find('.');
+    const auto all_digits = [](std::string_view part) {
+        return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    return dot == std::string_view::npos ? all_digits(digits)
+                                         : all_digits(digits.substr(0, dot)) && all_digits(digits.substr(dot + 1));
 }
 
-// A value from doctest's "values:" line as the learner should read it: numbers
-// and booleans as they are, anything else quoted with its bytes escaped.
+// A value as the learner should read it: numbers and booleans as they are,
+// anything else quoted with its bytes escaped.
 std::string shown_value(std::string_view value) {
-    static const std::regex plain(R"(^(-?\d+(\.\d+)?|true|false|nullptr)$)");
-    if (std::regex_match(value.begin(), value.end(), plain)) {
+    if (is_plain_value(value)) {
         return std::string(value);
     }
     constexpr std::size_t limit = 200;
@@ -87,132 +63,145 @@ std::string shown_value(std::string_view value) {
     return fmt::format("\"{}\"", shown);
 }
 
-// "CHECK( a == b )" -> {"a", "b"} when the comparison can be split unambiguously.
+// "a == b" -> {"a", "b"} when the comparison can be split unambiguously.
 std::optional<std::pair<std::string, std::string>> split_equality(std::string_view text) {
-    const std::size_t open = text.find("( ");
-    const std::size_t close = text.rfind(" )");
-    if (open == std::string_view::npos || close == std::string_view::npos || close < open + 2) {
+    const std::size_t equals = text.find(" == ");
+    if (equals == std::string_view::npos || text.find(" == ", equals + 1) != std::string_view::npos) {
         return std::nullopt;
     }
-    const std::string_view inside = text.substr(open + 2, close - open - 2);
-    const std::size_t equals = inside.find(" == ");
-    if (equals == std::string_view::npos || inside.find(" == ", equals + 1) != std::string_view::npos) {
-        return std::nullopt;
-    }
-    return std::pair{std::string(inside.substr(0, equals)), std::string(inside.substr(equals + 4))};
+    return std::pair{std::string(text.substr(0, equals)), std::string(text.substr(equals + 4))};
 }
 
-// "REQUIRE_THROWS_AS( call(), std::runtime_error )" -> "std::runtime_error".
-std::string expected_exception_type(const std::string& assertion) {
-    const std::size_t comma = assertion.rfind(", ");
-    const std::size_t close = assertion.rfind(" )");
-    if (comma == std::string::npos || close == std::string::npos || close < comma) {
-        return "an exception";
-    }
-    return "an exception of type " + assertion.substr(comma + 2, close - comma - 2);
-}
-
-// Splits an entry's body into the "values:" text, the continuation of the
-// first line, and the INFO contexts ("logged:").
-void read_body(const std::vector<std::string>& body, std::string& values, std::string& continuation,
-               TestFailure& failure) {
-    enum class Part { continuation, values, logged } part = Part::continuation;
-    bool in_transcript = false;
-    for (const std::string& line : body) {
-        if (line.starts_with("  values: ")) {
-            part = Part::values;
-            values = line.substr(10);
-            continue;
-        }
-        std::string context;
-        if (line.starts_with("  logged: ")) {
-            part = Part::logged;
-            context = line.substr(10);
-        } else if (part == Part::logged && line.starts_with("          ")) {
-            context = line.substr(10);  // the next INFO() context
-        } else if (part == Part::logged && in_transcript && line.starts_with("  ")) {
-            failure.wire.push_back(line.substr(2));
-            continue;
-        } else if (part == Part::logged) {
-            if (!line.empty()) {
-                failure.notes.push_back(line);
+// INFO() texts become notes, one per line; the Client's transcript is the wire.
+void add_contexts(const json& event, TestFailure& failure) {
+    if (const auto info = event.find("info"); info != event.end() && info->is_array()) {
+        for (const json& context : *info) {
+            if (!context.is_string()) {
+                continue;
             }
-            continue;
-        }
-        if (part == Part::logged) {
-            in_transcript = context.starts_with("what went over the wire");
-            if (!in_transcript && !context.empty()) {
-                failure.notes.push_back(context);
+            for (std::string& line : split_lines(context.get<std::string>())) {
+                const std::size_t start = line.find_first_not_of(' ');
+                if (start != std::string::npos) {
+                    failure.notes.push_back(line.substr(start));
+                }
             }
-        } else if (part == Part::values) {
-            values += "\n" + line;
-        } else {
-            continuation += "\n" + line;
+        }
+    }
+    if (const auto wire = event.find("wire"); wire != event.end() && wire->is_array()) {
+        for (const json& line : *wire) {
+            if (line.is_string()) {
+                failure.wire.push_back(line.get<std::string>());
+            }
         }
     }
 }
 
-TestFailure interpret(const Entry& entry, std::string_view build_dir, std::string_view source_root) {
+// What a thrown exception means beyond its text: a stub's todo, a harness timeout.
+void note_exception(const json& exception, TestEvents& events) {
+    events.exception_type = text_of(exception, "type");
+    const std::string message = text_of(exception, "message");
+    constexpr std::string_view prefix = "not started: ";
+    if (events.exception_type == "net::NotImplemented") {
+        events.not_started = message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+    }
+    if (events.exception_type == "harness::Timeout") {
+        events.waited_ms = number_of(exception, "waited_ms");
+        events.waited_at = text_of(exception, "step");
+    }
+}
+
+TestFailure failed_assertion(const json& event, TestEvents& events) {
     TestFailure failure;
-    failure.test_name = entry.test_name;
-    failure.location = fmt::format("{}:{}", repository_path(entry.file, build_dir, source_root), entry.line);
-    std::string values;
-    std::string continuation;
-    read_body(entry.body, values, continuation, failure);
-    const std::string& message = entry.message;
-    constexpr std::string_view not_correct = " is NOT correct!";
-    constexpr std::string_view threw = " THREW exception: ";
-    constexpr std::string_view threw_other = " threw a DIFFERENT exception: ";
-    constexpr std::string_view no_throw = " did NOT throw at all!";
-    constexpr std::string_view case_threw = "test case THREW exception: ";
-    if (message.ends_with(not_correct)) {
-        failure.assertion = message.substr(0, message.size() - not_correct.size());
-        if (const auto sides = split_equality(values)) {
-            failure.got = shown_value(sides->first);
-            failure.expected = shown_value(sides->second);
-        } else {
-            failure.message = fmt::format("the values were: {}", escape_bytes(values.substr(0, 300)));
-        }
-    } else if (const std::size_t at = message.find(threw_other); at != std::string::npos) {
-        failure.assertion = message.substr(0, at);
-        failure.expected = expected_exception_type(failure.assertion);
-        failure.exception = unquote(message.substr(at + threw_other.size()) + continuation);
-    } else if (message.ends_with(no_throw)) {
-        failure.assertion = message.substr(0, message.size() - no_throw.size());
-        failure.expected = expected_exception_type(failure.assertion);
-        failure.got = "it returned normally, without throwing";
-    } else if (message.starts_with("test case CRASHED: ")) {
-        // The verdict names the signal; doctest's words would only repeat it.
-    } else if (message.starts_with(case_threw)) {
-        failure.exception = message.substr(case_threw.size()) + continuation;
-    } else if (const std::size_t at_throw = message.find(threw); at_throw != std::string::npos) {
-        failure.assertion = message.substr(0, at_throw);
-        failure.exception = unquote(message.substr(at_throw + threw.size()) + continuation);
-        if (const auto sides = split_equality(failure.assertion)) {
+    failure.assertion = text_of(event, "check");
+    const json& exception = event.contains("exception") ? event["exception"] : json();
+    const std::string expected_type = text_of(event, "expected_exception");
+    const bool checks_a_throw = text_of(event, "assert").find("THROWS") != std::string::npos;
+    if (exception.is_object()) {
+        note_exception(exception, events);
+        failure.exception = text_of(exception, "message");
+        if (!expected_type.empty()) {
+            failure.expected = "an exception of type " + expected_type;
+        } else if (const auto sides = split_equality(text_of(event, "expression"))) {
             failure.expected = sides->second;  // as the test wrote it
         }
+    } else if (checks_a_throw) {
+        failure.expected = expected_type.empty() ? "an exception" : "an exception of type " + expected_type;
+        failure.got = "it returned normally, without throwing";
+    } else if (const std::string expanded = text_of(event, "expanded"); const auto sides = split_equality(expanded)) {
+        failure.got = shown_value(sides->first);
+        failure.expected = shown_value(sides->second);
     } else {
-        failure.message = message + continuation;
+        failure.message = fmt::format("the values were: {}", escape_bytes(expanded.substr(0, 300)));
     }
+    return failure;
+}
+
+TestFailure thrown_from_case(const json& event, TestEvents& events) {
+    TestFailure failure;
+    if (event.value("crash", false)) {
+        return failure;  // the verdict names the signal; doctest's words would only repeat it
+    }
+    note_exception(event, events);
+    failure.exception = text_of(event, "message");
     return failure;
 }
 
 }  // namespace
 
+TestEvents read_test_events(std::string_view json_lines, std::string_view build_dir, std::string_view source_root) {
+    TestEvents events;
+    for (const std::string& line : split_lines(json_lines)) {
+        const json event = json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!event.is_object()) {
+            events.unreadable_lines += line.empty() ? 0 : 1;
+            continue;
+        }
+        const std::string kind = text_of(event, "event");
+        if (kind == "run_start") {
+            events.run_started = true;
+        } else if (kind == "run_end") {
+            events.run_ended = true;
+            events.counts = TestCounts{number_of(event, "cases"), number_of(event, "passed"),
+                                       number_of(event, "failed"), number_of(event, "skipped")};
+        } else if (kind == "case_start") {
+            events.running_case = test_name(event);
+        } else if (kind == "case_end") {
+            events.running_case.clear();
+        } else if (kind == "timeout") {
+            events.timeout = TestEvents::Timeout{test_name(event), text_of(event, "step"),
+                                                 number_of(event, "limit_seconds"), text_of(event, "stuck")};
+        } else if (!events.failure && (kind == "assertion_failed" || kind == "exception" ||
+                                       (kind == "message" && event.value("failed", false)))) {
+            TestFailure failure;
+            if (kind == "assertion_failed") {
+                failure = failed_assertion(event, events);
+            } else if (kind == "exception") {
+                failure = thrown_from_case(event, events);
+            } else {
+                failure.message = text_of(event, "text");  // FAIL("...")
+            }
+            failure.test_name = test_name(event);
+            if (event.contains("line")) {
+                failure.location = fmt::format("{}:{}", repository_path(text_of(event, "file"), build_dir, source_root),
+                                               number_of(event, "line"));
+            }
+            add_contexts(event, failure);
+            events.failure = std::move(failure);
+        }
+    }
+    return events;
+}
+
 Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, std::string_view source_root) {
+    const TestEvents events = read_test_events(run.events, build_dir, source_root);
     const std::vector<std::string> lines = split_lines(strip_ansi(run.output));
     Verdict verdict;
-    verdict.counts = doctest_counts(lines);
-    const std::vector<Entry> entries = failure_entries(lines);
-    if (!entries.empty()) {
-        verdict.failure = interpret(entries.front(), build_dir, source_root);
+    verdict.counts = events.counts;
+    verdict.failure = events.failure;
+    if (!verdict.failure && !events.running_case.empty()) {
+        verdict.failure.emplace().test_name = events.running_case;  // the test it was running
     }
     const std::string test_name = verdict.failure ? verdict.failure->test_name : std::string{};
-    static const std::regex watchdog(
-        R"re(^TIMEOUT: test case "(.*)" was still running after (\d+) s; it was waiting at: (.*)$)re");
-    // The optional test name is for a harness that names the running test here too.
-    static const std::regex stuck(R"re(^TIMEOUT: (?:test case "(.*)": )?(.*) did not finish and could not be unblocked.*$)re");
-    static const std::regex harness_timeout(R"(timed out after (\d+) ms: (.*))");
 
     if (verdict.report = sanitizer_report(lines, build_dir, source_root); !verdict.report.empty()) {
         verdict.kind = VerdictKind::crashed;
@@ -230,21 +219,15 @@ Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, st
         verdict.summary = signal_summary(run.signal);
         return verdict;
     }
-    for (const std::string& line : lines) {
-        std::smatch match;
-        if (std::regex_match(line, match, watchdog)) {
-            verdict.kind = VerdictKind::timed_out;
-            verdict.summary = fmt::format("test \"{}\" was still running after {} s; it was waiting at: {}",
-                                          match[1].str(), match[2].str(), match[3].str());
-            return verdict;
-        }
-        if (std::regex_match(line, match, stuck)) {
-            verdict.kind = VerdictKind::timed_out;
-            verdict.summary = fmt::format("{} was waiting at: {} (it never finished, even when unblocked)",
-                                          match[1].matched ? fmt::format("test \"{}\"", match[1].str()) : "the test",
-                                          match[2].str());
-            return verdict;
-        }
+    if (const auto& timeout = events.timeout) {
+        verdict.kind = VerdictKind::timed_out;
+        const std::string who = timeout->test_name.empty() ? "the test" : fmt::format("test \"{}\"", timeout->test_name);
+        verdict.summary = timeout->stuck.empty()
+                              ? fmt::format("{} was still running after {} s; it was waiting at: {}", who,
+                                            timeout->limit_seconds, timeout->step)
+                              : fmt::format("{} was waiting at: {} (it never finished, even when unblocked)", who,
+                                            timeout->stuck);
+        return verdict;
     }
     if (run.exit_code == 0) {
         verdict.kind = VerdictKind::passed;
@@ -252,23 +235,21 @@ Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, st
         verdict.failure.reset();
         return verdict;
     }
-    if (!verdict.failure) {
+    if (!events.failure) {
         verdict.kind = run.exit_code == 124 ? VerdictKind::timed_out : VerdictKind::failing;
         verdict.summary = fmt::format("the tests failed without naming a test (exit status {})", run.exit_code);
         const std::size_t from = lines.size() > 15 ? lines.size() - 15 : 0;
         verdict.report.assign(lines.begin() + static_cast<std::ptrdiff_t>(from), lines.end());
         return verdict;
     }
-    const TestFailure& failure = *verdict.failure;
-    const std::string said = failure.exception + "\n" + failure.message;
-    if (const std::size_t at = said.find("not started: "); at != std::string::npos) {
+    if (events.exception_type == "net::NotImplemented") {
         verdict.kind = VerdictKind::not_started;
-        verdict.summary = not_started_summary(said.substr(at + 13, said.find_first_of("\"\n", at) - at - 13));
+        verdict.summary = not_started_summary(events.not_started);
         return verdict;
     }
-    if (std::smatch match; std::regex_search(said, match, harness_timeout)) {
+    if (events.exception_type == "harness::Timeout") {
         verdict.kind = VerdictKind::timed_out;
-        verdict.summary = fmt::format("test \"{}\" waited {} ms at: {}", test_name, match[1].str(), match[2].str());
+        verdict.summary = fmt::format("test \"{}\" waited {} ms at: {}", test_name, events.waited_ms, events.waited_at);
         return verdict;
     }
     verdict.kind = VerdictKind::failing;

@@ -1,7 +1,7 @@
 #pragma once
-// A check ends in exactly one verdict. These types and the parsers that build
-// them from the compiler's and doctest's output are pure functions of text, so
-// the unit tests can feed them recorded output.
+// A check ends in exactly one verdict. These types and the readers that build
+// them from the compiler's diagnostics and the test binary's events are pure
+// functions of text, so the unit tests can feed them recorded output.
 
 #include <optional>
 #include <string>
@@ -55,7 +55,8 @@ struct Verdict {
 
 // The outcome of running a test binary.
 struct TestRun {
-    std::string output;
+    std::string output;  // the console: for a sanitizer's report, or the tail of something unexpected
+    std::string events;  // the WORKBOOK_EVENTS file the test main wrote (JSON Lines); "" when none
     bool exited = true;
     int exit_code = 0;
     int signal = 0;
@@ -63,12 +64,35 @@ struct TestRun {
     int deadline_seconds = 0;
 };
 
+// What a test binary's event file says (the format is in tests/support/events.hpp).
+struct TestEvents {
+    bool run_started = false;
+    bool run_ended = false;    // false: the process ended (crashed, timed out, was killed) mid-run
+    std::string running_case;  // the case that started and never ended, with its subcases
+    std::optional<TestCounts> counts;
+    std::optional<TestFailure> failure;  // the first failure, as the learner sees it
+    std::string exception_type;          // of that failure's exception, demangled: "net::NotImplemented"
+    std::string not_started;             // net::todo's text when that exception is a stub's
+    int waited_ms = 0;                   // when that exception is harness::Timeout: how long,
+    std::string waited_at;               // and the step it waited at
+    struct Timeout {
+        std::string test_name;
+        std::string step;        // what it was waiting at
+        int limit_seconds = 0;   // the watchdog's limit, or 0 when
+        std::string stuck;       // the harness could not unblock this
+    };
+    std::optional<Timeout> timeout;  // the last event before the process ended itself
+    int unreadable_lines = 0;        // a line cut short by a crash, say
+};
+[[nodiscard]] TestEvents read_test_events(std::string_view json_lines, std::string_view build_dir,
+                                          std::string_view source_root);
+
 // From ninja's output after the build of an exercise's tests failed.
 // `lesson_name` picks the learner's files ("exercises/<lesson_name>/").
 [[nodiscard]] Verdict verdict_from_build_output(std::string_view output, std::string_view lesson_name,
                                                 std::string_view build_dir, std::string_view source_root);
 
-// From the run of the tests (doctest's console output, the exit status).
+// From the run of the tests (the event file, the exit status, a sanitizer's report).
 [[nodiscard]] Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir,
                                             std::string_view source_root);
 
@@ -81,8 +105,6 @@ struct TestRun {
                                           std::string_view source_root);
 // "serve_client: recv, send ..." (net::todo's text) -> "serve_client is not written yet (recv, send ...)".
 [[nodiscard]] std::string not_started_summary(std::string_view todo_text);
-// doctest's "[doctest] test cases: ..." line.
-[[nodiscard]] std::optional<TestCounts> doctest_counts(const std::vector<std::string>& lines);
 // The head of an AddressSanitizer / UBSan / LeakSanitizer report (empty when none).
 [[nodiscard]] std::vector<std::string> sanitizer_report(const std::vector<std::string>& lines,
                                                         std::string_view build_dir, std::string_view source_root);
