@@ -8,11 +8,15 @@
 #include <string>
 #include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
+#include "background.hpp"
 #include "harness.hpp"
 #include "interrupts.hpp"
 #include "net/address.hpp"
+#include "net/error.hpp"
 #include "net/tcp.hpp"
+#include "udp_peer.hpp"
 #include "waits.hpp"
 
 TEST_CASE("escape() shows control bytes and cuts long strings") {
@@ -284,4 +288,59 @@ TEST_CASE("InterruptStorm: only signals that hit a blocked call count as landed"
     reader.join();
     CHECK(harness::interrupts_landed() >= at_start + 10);
     CHECK(eintr.load() >= 10);
+}
+
+// ---- BackgroundServer: Ctrl-C for a server on a thread -----------------------
+
+TEST_CASE("BackgroundServer: stop() sets the flag, signals the blocked thread, returns the body's result") {
+    harness::BackgroundTcpServer server([](int listener, const std::atomic<bool>& stop) {
+        std::size_t accepted = 0;
+        while (!stop.load()) {
+            const int client = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client < 0) {
+                if (errno == EINTR) {
+                    continue;  // the stop signal: look at the flag again
+                }
+                net::throw_errno("accept");
+            }
+            ::close(client);
+            ++accepted;
+        }
+        return accepted;
+    });
+    {
+        auto client = harness::Client::connect(server.port());
+        client.expect_eof();
+    }
+    harness::wait_until_blocked(server.thread_id(), "server blocked in accept");
+    CHECK(server.stop() == 1);
+}
+
+TEST_CASE("BackgroundServer: a body that ignores the flag is unblocked by shutdown and reported as a Timeout") {
+    harness::BackgroundUdpServer server([](int socket, const std::atomic<bool>&) {
+        char byte = 0;
+        while (::recv(socket, &byte, 1, 0) < 0) {
+        }
+        return std::size_t{7};
+    });
+    CHECK_THROWS_AS((void)server.stop(std::chrono::milliseconds(100)), harness::Timeout);
+}
+
+TEST_CASE("BackgroundServer: what the body throws comes back from stop()") {
+    harness::BackgroundServer server([](const std::atomic<bool>&) -> std::size_t {
+        throw std::runtime_error("not started");
+    });
+    CHECK_THROWS_WITH_AS((void)server.stop(), "not started", std::runtime_error);
+}
+
+TEST_CASE("UdpServer with a UdpPeer body: a scripted fake server answers the sender") {
+    harness::UdpServer fake([](harness::UdpPeer& socket) {
+        const harness::UdpDatagram asked = socket.receive(std::chrono::milliseconds(2000), "the fake's request");
+        socket.send_to(asked.sender, "reply to " + asked.bytes);
+    });
+    harness::UdpPeer client;
+    client.send_to(fake.address(), "ask");
+    CHECK(client.receive(std::chrono::milliseconds(2000), "the fake's reply").bytes == "reply to ask");
+    fake.join();
+    CHECK(fake.socket().transcript().find("\"reply to ask\"") != std::string::npos);
 }

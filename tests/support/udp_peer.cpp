@@ -57,6 +57,7 @@ bool UdpPeer::take(UdpDatagram& datagram) {
         datagram.size = static_cast<std::size_t>(n);
         datagram.bytes.assign(buffer, std::min(datagram.size, sizeof buffer));
         datagram.from = net::to_string(from);
+        datagram.sender = from;
         transcript_ += fmt::format("  {} received {} bytes \"{}\" from {}\n", name_, datagram.size,
                                    escape(datagram.bytes, 80), datagram.from);
         return true;
@@ -103,6 +104,9 @@ UdpServer::UdpServer(std::function<void(int fd)> body, std::string_view host) : 
     done_ = task.get_future();
     thread_ = std::thread(std::move(task));
 }
+
+UdpServer::UdpServer(std::function<void(UdpPeer& socket)> body, std::string_view host)
+    : UdpServer([this, body = std::move(body)](int) { body(socket_); }, host) {}
 
 void UdpServer::unblock() {
     // Linux wakes a recvfrom blocked on this socket (it returns 0), and every

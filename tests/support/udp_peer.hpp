@@ -23,6 +23,7 @@ struct UdpDatagram {
     std::string bytes;
     std::size_t size = 0;  // its real length (more than bytes.size() only past 65,536 bytes)
     std::string from;      // the sender, as net::to_string writes it
+    net::Address sender;   // the sender, to answer it: peer.send_to(datagram.sender, reply)
 };
 
 // A UDP socket bound to 127.0.0.1 (or ::1) on a kernel-chosen port, for a test
@@ -67,12 +68,26 @@ std::ostream& operator<<(std::ostream& out, const UdpPeer& peer);
 class UdpServer {
 public:
     explicit UdpServer(std::function<void(int fd)> body, std::string_view host = "127.0.0.1");
+    // The same, with the body playing a scripted server through the
+    // fixture's own UdpPeer (deadlines, transcript): a fake server for a
+    // client under test.
+    //
+    //     harness::UdpServer fake([](harness::UdpPeer& socket) {
+    //         const auto asked = socket.receive(2s, "waiting for the client's request");
+    //         socket.send_to(asked.sender, std::string("\x83\xaa\x7e\x80", 4));
+    //     });
+    //     ... run the client against fake.address() ...
+    //     fake.join();
+    //     INFO(fake.socket());   // what the fake server sent and received
+    explicit UdpServer(std::function<void(UdpPeer& socket)> body, std::string_view host = "127.0.0.1");
     ~UdpServer();
     UdpServer(const UdpServer&) = delete;
     UdpServer& operator=(const UdpServer&) = delete;
 
     [[nodiscard]] const net::Address& address() const noexcept { return socket_.address(); }
     [[nodiscard]] std::string where() const { return socket_.where(); }
+    // The server's socket; read its transcript after join().
+    [[nodiscard]] const UdpPeer& socket() const noexcept { return socket_; }
     // Waits for the server function to return and re-throws its exception.
     void join(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
