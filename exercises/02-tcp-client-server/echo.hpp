@@ -37,6 +37,13 @@ std::size_t serve_client(net::Fd client);
 // the call (net::check / net::throw_errno), and a server that closes the
 // connection before the whole echo arrived throws std::runtime_error.
 // The socket is closed on every path.
+//
+// Sending everything before reading anything is what this exercise asks, and
+// it only works while the message fits in the socket buffers: the server
+// stops reading once it cannot send its echo back (our receive buffer is
+// full, we are not reading yet), and then our send blocks for ever. On
+// loopback that happens at a few megabytes. Sending and receiving at the same
+// time needs poll() or epoll (chapters 09 and 10); the tests stay well below.
 std::string echo_once(const std::string& host, std::uint16_t port, std::string_view message);
 
 }  // namespace lesson02

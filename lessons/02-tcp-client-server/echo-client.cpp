@@ -3,6 +3,12 @@
 //     echo-client --port 5000 "hello, server"
 //
 // socket → connect → send → recv until the whole echo is back → close.
+//
+// It sends the whole message before it reads anything. That is fine for a
+// line, and a deadlock for a big message: the server blocks sending its echo
+// once our receive buffer is full, so it stops reading, so our send blocks
+// too, and both wait for ever (a few megabytes on loopback is enough).
+// Sending and reading at once takes poll() or epoll: chapters 09 and 10.
 #include <cerrno>
 #include <string>
 #include <sys/socket.h>
@@ -25,12 +31,13 @@ int run(const net::Args& args) {
     const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints());
     const net::Endpoint& endpoint = endpoints.front();
 
-    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     net::log::step("socket() = fd {}", sock.get());
 
     // connect(): the three-way handshake happens here (SYN, SYN-ACK, ACK).
     if (::connect(sock.get(), endpoint.address.get(), endpoint.address.length) < 0) {
-        net::throw_errno("connect " + net::to_string(endpoint.address));
+        const int err = errno;  // before building the message: allocating may change errno
+        net::throw_errno("connect " + net::to_string(endpoint.address), err);
     }
     net::log::step("connect({}) from {}", net::to_string(endpoint.address),
                    net::to_string(net::local_address(sock.get())));
@@ -39,6 +46,9 @@ int run(const net::Args& args) {
     while (sent < message.size()) {
         const ssize_t n = ::send(sock.get(), message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
         if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
             net::throw_errno("send");
         }
         sent += static_cast<std::size_t>(n);

@@ -6,6 +6,7 @@
 // then accept the next client. Every call and its result is printed, so
 // running it is reading it. Ctrl-C stops it between clients or mid-read.
 #include <cerrno>
+#include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "net/fd.hpp"
 #include "net/log.hpp"
 #include "net/signals.hpp"
+#include "net/tcp.hpp"
 
 namespace {
 
@@ -45,6 +47,9 @@ void echo_until_closed(const net::Fd& client) {
         while (sent < received) {
             const ssize_t n = ::send(client.get(), buffer + sent, static_cast<size_t>(received - sent), MSG_NOSIGNAL);
             if (n < 0) {
+                if (errno == EINTR) {
+                    continue;  // a signal, not an error: nothing was sent, try again
+                }
                 net::throw_errno("send");
             }
             sent += n;
@@ -61,7 +66,8 @@ int serve(const net::Args& args) {
     const net::Endpoint& endpoint = endpoints.front();
 
     // 2. socket(): an unconnected endpoint, nothing on the network yet.
-    net::Fd listener{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    //    SOCK_CLOEXEC: a program we might start with exec() does not inherit it.
+    net::Fd listener{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     net::log::step("socket() = fd {}", listener.get());
 
     // Lets a restarted server bind at once while old connections linger in
@@ -82,14 +88,21 @@ int serve(const net::Args& args) {
 
     while (!net::stop_requested()) {
         // 5. accept(): wait for the next client; a new fd for that one connection.
+        //    (accept4 is accept with flags: SOCK_CLOEXEC again.)
         sockaddr_storage peer{};
         socklen_t peer_length = sizeof peer;
-        const int fd = ::accept(listener.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        const int fd = ::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR) {
+            const int err = errno;
+            if (err == EINTR) {
                 continue;  // a signal: the loop condition decides
             }
-            net::throw_errno("accept");
+            if (net::is_per_client_accept_error(err)) {
+                // That client was lost before we took it (ECONNABORTED, say): skip it.
+                net::log::warn("accept: {}: skipping that client", std::strerror(err));
+                continue;
+            }
+            net::throw_errno("accept", err);
         }
         net::Fd client{fd};
         net::log::step("accept() = fd {} from {}", client.get(), net::to_string(reinterpret_cast<sockaddr&>(peer)));

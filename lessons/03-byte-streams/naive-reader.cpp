@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
@@ -85,19 +86,21 @@ int serve(const net::Args& args) {
                    net::to_string(net::local_address(listener.get())), net::local_port(listener.get()));
 
     while (!net::stop_requested()) {
-        const int fd = ::accept(listener.get(), nullptr, nullptr);
-        if (fd < 0) {
-            if (errno == EINTR) {
-                continue;
+        // accept4() through net::accept_client (chapter 04): a client lost in the
+        // queue is skipped, a signal lets the loop condition decide.
+        const net::Accepted client = net::accept_client(listener.get());
+        if (!client) {
+            if (client.error != EINTR) {
+                net::log::warn("accept: {}: skipping that client", std::strerror(client.error));
             }
-            net::throw_errno("accept");
+            continue;
         }
-        const net::Fd client{fd};
-        net::log::step("accept() = fd {} from {}", client.get(), net::to_string(net::peer_address(client.get())));
+        const std::string who = net::to_string(client.peer);
+        net::log::step("accept() = fd {} from {}", client.connection.get(), who);
         try {
-            read_naively(client, busy);
+            read_naively(client.connection, busy);
         } catch (const std::system_error& error) {
-            net::log::warn("client: {}", error.what());
+            net::log::warn("client {}: {}", who, error.what());  // one client's trouble does not stop the server
         }
     }
     net::log::info("stopping: signal received");

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +30,7 @@
 #include "net/error.hpp"
 #include "net/fd.hpp"
 #include "net/log.hpp"
+#include "net/tcp.hpp"
 
 namespace {
 
@@ -75,7 +77,8 @@ net::Fd open_listener(const net::Args& args) {
     const auto endpoints =
         net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints(AI_PASSIVE | AI_NUMERICSERV));
     const net::Endpoint& endpoint = endpoints.front();
-    net::Fd listener{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::Fd listener{
+        net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     net::log::step("socket() = fd {}", listener.get());
 
     if (args.flag("--no-reuseaddr")) {
@@ -88,7 +91,8 @@ net::Fd open_listener(const net::Args& args) {
         net::log::step("setsockopt(SO_REUSEADDR, 1)");
     }
     if (::bind(listener.get(), endpoint.address.get(), endpoint.address.length) < 0) {
-        net::throw_errno("bind " + net::to_string(endpoint.address));
+        const int err = errno;  // before building the message: allocating may change errno
+        net::throw_errno("bind " + net::to_string(endpoint.address), err);
     }
     net::log::step("bind({})", net::to_string(endpoint.address));
     net::check(::listen(listener.get(), SOMAXCONN), "listen");
@@ -148,10 +152,11 @@ void send_reply(int client, std::string_view reply, bool plain_send) {
         check_stop_while_serving();
         const ssize_t n = ::send(client, reply.data() + sent, reply.size() - sent, flags);
         if (n < 0) {
-            if (errno == EINTR) {
+            const int err = errno;
+            if (err == EINTR) {
                 continue;
             }
-            net::throw_errno(fmt::format("send (after {} of {} bytes)", sent, reply.size()));
+            net::throw_errno(fmt::format("send (after {} of {} bytes)", sent, reply.size()), err);
         }
         sent += static_cast<std::size_t>(n);
         ++calls;
@@ -168,17 +173,23 @@ int serve(const net::Args& args) {
 
     int served = 0;
     while (!stop_requested()) {
-        sockaddr_storage peer{};
-        socklen_t peer_length = sizeof peer;
-        const int fd = ::accept(listener.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        net::Address peer;
+        peer.length = sizeof peer.storage;
+        const int fd = ::accept4(listener.get(), peer.get(), &peer.length, SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) {
+            const int err = errno;
+            if (err == EINTR) {
                 continue;  // the loop condition decides
             }
-            net::throw_errno("accept");
+            if (net::is_per_client_accept_error(err)) {
+                // That client was lost before we took it (ECONNABORTED, ...): not our problem.
+                net::log::warn("accept: {}: skipping that client", std::strerror(err));
+                continue;
+            }
+            net::throw_errno("accept", err);
         }
         const net::Fd client{fd};
-        const std::string who = net::to_string(reinterpret_cast<const sockaddr&>(peer));
+        const std::string who = net::to_string(peer);  // from accept itself: getpeername could fail by now
         net::log::step("accept() = fd {} from {}", client.get(), who);
         try {
             const std::string reply = sort_lines(receive_request(client.get()));

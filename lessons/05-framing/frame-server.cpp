@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -141,21 +142,23 @@ int serve(const net::Args& args) {
                    net::to_string(net::local_address(listener.get())), net::local_port(listener.get()));
 
     while (!net::stop_requested()) {
-        const int fd = ::accept(listener.get(), nullptr, nullptr);
-        if (fd < 0) {
-            if (errno == EINTR) {
-                continue;
+        // accept4() through net::accept_client (chapter 04): a client lost in the
+        // queue is skipped, a signal lets the loop condition decide.
+        const net::Accepted client = net::accept_client(listener.get());
+        if (!client) {
+            if (client.error != EINTR) {
+                net::log::warn("accept: {}: skipping that client", std::strerror(client.error));
             }
-            net::throw_errno("accept");
+            continue;
         }
-        const net::Fd client{fd};
-        net::log::step("accept() = fd {} from {}", client.get(), net::to_string(net::peer_address(client.get())));
+        const std::string who = net::to_string(client.peer);
+        net::log::step("accept() = fd {} from {}", client.connection.get(), who);
         try {
-            naive ? serve_naively(client) : serve_frames(client, max_frame);
+            naive ? serve_naively(client.connection) : serve_frames(client.connection, max_frame);
         } catch (const std::exception& error) {
-            net::log::warn("client: {}", error.what());  // one client's trouble does not stop the server
+            net::log::warn("client {}: {}", who, error.what());  // one client's trouble does not stop the server
         }
-        net::log::step("close(fd {})", client.get());
+        net::log::step("close(fd {})", client.connection.get());
     }
     net::log::info("stopping: signal received");
     return 0;

@@ -47,9 +47,10 @@ std::string echo_once(const std::string& host, std::uint16_t port, std::string_v
     const auto endpoints = net::resolve(host, std::to_string(port), net::tcp_hints());
     const net::Endpoint& endpoint = endpoints.front();
 
-    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     if (::connect(sock.get(), endpoint.address.get(), endpoint.address.length) < 0) {
-        net::throw_errno(fmt::format("connect {}", net::to_string(endpoint.address)));
+        const int err = errno;  // formatting the message may change errno
+        net::throw_errno(fmt::format("connect {}", net::to_string(endpoint.address)), err);
     }
 
     std::size_t sent = 0;

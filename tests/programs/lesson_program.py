@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -154,3 +155,85 @@ class Server(Program):
         if status != 0:
             fail(f"the server exited with status {status} after Ctrl-C", self)
         return self.output()
+
+
+MEGABYTE = 1 << 20
+
+
+def reset(sock):
+    """Closes sock with SO_LINGER {1, 0}: the peer gets RST, not FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def _send_megabyte(sock, outcome):
+    try:
+        sock.sendall(b"x" * MEGABYTE)
+        sock.shutdown(socket.SHUT_WR)
+        outcome.append("sent")
+    except OSError as error:  # the server refused it and closed: fine
+        outcome.append(f"send stopped: {error}")
+
+
+def _drain_until_closed(sock, deadline):
+    """Reads and discards until EOF or a reset; returns how many bytes came."""
+    received = 0
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += len(chunk)
+    raise TimeoutError("the server neither answered nor closed")
+
+
+def survive_hostile_clients(server, partial=b"half a messa", hold=True):
+    """Plays the clients every TCP server must survive (chapter 04; pitfall 25),
+    in this order, then checks that the server is still running:
+
+    1. a client that resets while it waits in the accept queue: a first client
+       holds the iterative server (connected, silent) while a second connects
+       and resets; with hold=False (a server that answers and closes at once)
+       the second may already be accepted when its reset comes;
+    2. a client that sends `partial` (the start of a message the server then
+       waits to complete) and resets;
+    3. a client that connects and closes without a byte;
+    4. a megabyte with no framing (no newline, a nonsense length), sent while
+       whatever comes back is read, until the server closes.
+
+    The caller then shows that an ordinary client is served correctly. Every
+    step has a deadline; nothing sleeps."""
+    # 1. The accept queue is first in, first out: the second client stays
+    #    behind the first for as long as the first holds the server.
+    holder = server.connect() if hold else None
+    queued = server.connect()
+    reset(queued)
+    if holder is not None:
+        holder.close()
+
+    # 2. A reset in the middle of a message.
+    with server.connect() as sock:
+        sock.sendall(partial)
+        reset(sock)
+
+    # 3. Connect, then close without a word.
+    server.connect().close()
+
+    # 4. A megabyte in one go, with no framing in it.
+    deadline = time.monotonic() + server.deadline * 2
+    with server.connect() as sock:
+        outcome = []
+        sender = threading.Thread(target=_send_megabyte, args=(sock, outcome), daemon=True)
+        sender.start()
+        try:
+            _drain_until_closed(sock, deadline)
+        except (TimeoutError, socket.timeout) as error:
+            fail(f"a megabyte with no framing: {error}", server)
+        sender.join(timeout=max(0.0, deadline - time.monotonic()))
+        if sender.is_alive():
+            fail("a megabyte with no framing: still sending after the server closed", server)
+
+    if server.process.poll() is not None:
+        fail(f"the server exited (status {server.process.returncode}) during the hostile clients", server)
