@@ -9,10 +9,10 @@
 #include <string>
 #include <sys/socket.h>
 #include <system_error>
-#include <thread>
 
 #include "echo.hpp"
 #include "harness.hpp"
+#include "waits.hpp"
 
 using namespace std::chrono_literals;
 
@@ -91,8 +91,9 @@ TEST_CASE("a server loop around serve_client serves clients one after another") 
 
 namespace {
 
-// An echo server the test controls: replies in `pieces` separate sends with a
-// pause between them, as a slow network might deliver it.
+// An echo server the test controls: replies in `pieces` separate sends, each
+// sent only once the client has taken the one before and waits in recv again,
+// so every piece arrives in a recv of its own, as a slow network might deliver it.
 struct TestEchoServer {
     explicit TestEchoServer(std::size_t pieces = 1, bool answer = true, std::string_view host = "127.0.0.1")
         : server([this, pieces, answer](int listener) {
@@ -106,18 +107,27 @@ struct TestEchoServer {
               const std::size_t step = (got.size() + pieces - 1) / pieces;
               for (std::size_t at = 0; at < got.size(); at += step) {
                   peer.send(got.substr(at, step));
-                  std::this_thread::sleep_for(30ms);  // lets each piece arrive on its own
+                  if (at + step < got.size()) {
+                      const int client_socket = harness::peer_socket(peer.fd());
+                      if (client_socket < 0) {
+                          return;  // the client has left already: the test says what it got
+                      }
+                      harness::wait_until_taken(peer.fd(), client_socket, client_thread.load(),
+                                                "the client taking one piece of the echo before the next is sent");
+                  }
               }
               (void)peer.recv_until_eof();
           }, host) {}
 
     std::atomic<int> accepted{-1};
+    std::atomic<pid_t> client_thread{0};  // set before the client connects
     std::string received;
     harness::LoopbackServer server;
 };
 
 std::string echo_within_deadline(TestEchoServer& echo, const std::string& host, const std::string& message) {
     return harness::within(3s, "echo_once waiting for its echo", [&] {
+        echo.client_thread.store(harness::thread_id());
         return lesson02::echo_once(host, echo.server.port(), message);
     }, [&] { ::shutdown(echo.accepted.load(), SHUT_RDWR); });
 }
