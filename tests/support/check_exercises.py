@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Checks every lesson against the lesson contract (DESIGN.md): exercise.json
-has a title, an existing chapter, 2-4 hints and the stub hashes; the solution
-has the same files as the stub; the test file exists; lessons from 03 on have
-at least two mutants; the chapter is listed in book/src/SUMMARY.md."""
+"""Checks every lesson against the lesson contract (README.md, "Adding a
+lesson"): exercise.json has a title, an existing chapter, 2-4 hints and the stub
+hashes; the solution has the same files as the stub; the test file exists;
+lessons from 03 on have at least two mutants (tests/mutants/NN-name/*.patch),
+from 08 on at least three; the chapter is listed in book/src/SUMMARY.md."""
 import json
 import pathlib
 import re
@@ -39,9 +40,10 @@ def check_lesson(root, exercise_dir, summary):
     if not (root / "tests" / f"{name}.cpp").is_file():
         problems.append(f"tests/{name}.cpp is missing")
     number = int(name[:2])
-    mutants = list((root / "tests" / "mutants" / name).glob("*.cpp"))
-    if number >= 3 and len(mutants) < 2:
-        problems.append(f"tests/mutants/{name}/ needs at least two mutants (it has {len(mutants)})")
+    mutants = list((root / "tests" / "mutants" / name).glob("*.patch"))
+    needed = 3 if number >= 8 else 2 if number >= 3 else 0
+    if len(mutants) < needed:
+        problems.append(f"tests/mutants/{name}/ needs at least {needed} mutants (it has {len(mutants)})")
     return [f"{name}: {p}" for p in problems]
 
 

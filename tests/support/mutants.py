@@ -296,7 +296,7 @@ def cmd_apply(patch_file, root, *outputs):
 
 def doctest_names(binary, pattern, env):
     run = subprocess.run([binary, "--list-test-cases", "--no-intro=true", f"--test-case={pattern}"],
-                         capture_output=True, text=True, timeout=30, env=env)
+                         capture_output=True, text=True, errors="replace", timeout=30, env=env)
     lines = run.stdout.splitlines()
     rules = [i for i, line in enumerate(lines) if line.startswith("=====")]
     return lines[rules[0] + 1:rules[1]] if len(rules) >= 2 else []
@@ -331,10 +331,12 @@ def cmd_run(patch_file, binary):
             return 1
         try:
             run = subprocess.run([binary, f"--test-case={pattern}", "--case-sensitive=true"],
-                                 capture_output=True, text=True, timeout=300, env=env)
+                                 capture_output=True, text=True, errors="replace", timeout=300, env=env)
             output, code = run.stdout + run.stderr, run.returncode
         except subprocess.TimeoutExpired as timeout:
-            output, code = f"{timeout.stdout or ''}{timeout.stderr or ''}", None
+            parts = (timeout.stdout, timeout.stderr)
+            output = "".join(p.decode(errors="replace") if isinstance(p, bytes) else p or "" for p in parts)
+            code = None
         print(f"\n--- {case} ---\n{output.rstrip()}\n")
         died = death(code, output) if code is not None else "a hang the watchdog did not end"
         summary = re.search(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed", output)
