@@ -60,6 +60,33 @@ void explain_unwritten_code(const Course& course, const Lesson& lesson, bool pri
                                          todos.front()));
 }
 
+// g++'s JSON diagnostics for the compile that failed: that one compile rerun
+// with -fsyntax-only, so the learner's own ninja and editor keep g++'s text.
+// "" when the failed step was not a compile, or the rerun said nothing.
+std::string json_diagnostics(const Course& course, std::string_view ninja_output, const ProcessOptions& options) {
+    std::string commands;
+    try {
+        commands = read_file(course.build() / "compile_commands.json");
+    } catch (const std::system_error&) {
+        return {};
+    }
+    const std::optional<CompileCommand> compile = failed_compile_command(ninja_output, commands);
+    if (!compile) {
+        return {};
+    }
+    // The command is shell text (meson quotes it); the options appended last win.
+    const ProcessResult rerun = run_captured(
+        {"/bin/sh", "-c",
+         "cd \"$0\" && exec " + compile->command +
+             " -fsyntax-only -fdiagnostics-format=json -fdiagnostics-color=never -fno-diagnostics-show-caret",
+         compile->directory},
+        options);
+    if (rerun.cancelled) {
+        throw Interrupted();
+    }
+    return rerun.output;
+}
+
 ProcessOptions options_for(const CheckSettings& settings, std::chrono::milliseconds deadline) {
     ProcessOptions options;
     options.deadline = deadline;
@@ -91,8 +118,9 @@ CheckResult check_lesson(const Course& course, const Lesson& lesson, const Check
         throw Interrupted();
     }
     if (!build.exited || build.exit_code != 0) {
-        result.verdict = verdict_from_build_output(build.output, lesson.name, course.build().string(),
-                                                   course.root().string());
+        result.verdict = verdict_from_build_output(
+            build.output, lesson.name, course.build().string(), course.root().string(),
+            json_diagnostics(course, build.output, options_for(settings, std::chrono::minutes(1))));
         return result;
     }
 

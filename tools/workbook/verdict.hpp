@@ -87,10 +87,28 @@ struct TestEvents {
 [[nodiscard]] TestEvents read_test_events(std::string_view json_lines, std::string_view build_dir,
                                           std::string_view source_root);
 
-// From ninja's output after the build of an exercise's tests failed.
+// From ninja's output after the build of an exercise's tests failed, and
+// g++'s JSON diagnostics for the compile that failed (see failed_compile_command).
 // `lesson_name` picks the learner's files ("exercises/<lesson_name>/").
 [[nodiscard]] Verdict verdict_from_build_output(std::string_view output, std::string_view lesson_name,
-                                                std::string_view build_dir, std::string_view source_root);
+                                                std::string_view build_dir, std::string_view source_root,
+                                                std::string_view json_diagnostics = {});
+
+// The errors in g++'s -fdiagnostics-format=json output (a JSON array), in
+// order, each with a two-line source excerpt read from the file. Paths are
+// relative to `compile_dir`. Empty when the text is not such an array.
+[[nodiscard]] std::vector<CompileError> read_json_diagnostics(std::string_view diagnostics, std::string_view lesson_name,
+                                                              std::string_view compile_dir, std::string_view source_root);
+
+// A compile as compile_commands.json records it: a shell command to run in `directory`.
+struct CompileCommand {
+    std::string directory;
+    std::string command;
+};
+// The compile behind ninja's first "FAILED: <object>" line, looked up in
+// compile_commands.json's text; nullopt when that step was not a compile (a link, say).
+[[nodiscard]] std::optional<CompileCommand> failed_compile_command(std::string_view ninja_output,
+                                                                   std::string_view compile_commands);
 
 // From the run of the tests (the event file, the exit status, a sanitizer's report).
 [[nodiscard]] Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir,
