@@ -4,14 +4,6 @@
 #include <cstdlib>
 #include <unistd.h>
 
-namespace net {
-
-std::string plural(long long count, std::string_view noun) {
-    return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
-}
-
-}  // namespace net
-
 namespace net::log {
 
 bool color_enabled(std::FILE* stream) {

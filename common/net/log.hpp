@@ -1,6 +1,7 @@
 #pragma once
 // Narration for the lesson programs: fmt formatting, colour only on a terminal.
 
+#include <concepts>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -10,8 +11,12 @@
 
 namespace net {
 
-// "1 byte", "2 bytes": narration that counts gets the plural right.
-[[nodiscard]] std::string plural(long long count, std::string_view noun);
+// "1 byte", "2 bytes": narration that counts gets the plural right. Any integer
+// type: byte counts are size_t, and recv()'s result is ssize_t.
+template <std::integral Count>
+[[nodiscard]] std::string plural(Count count, std::string_view noun) {
+    return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
+}
 
 }  // namespace net
 
