@@ -6,6 +6,7 @@
 //
 // Every wait is bounded by --timeout (2000 ms): connect() by a deadline, each
 // recv() by SO_RCVTIMEO set to the time that is left.
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -22,13 +23,12 @@
 #include "net/fd.hpp"
 #include "net/log.hpp"
 #include "net/tcp.hpp"
+#include "time-service.hpp"
 
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-constexpr long long seconds_1900_to_1970 = 2'208'988'800;
 
 // recv() that gives up at `deadline`: SO_RCVTIMEO re-armed with the time left.
 // (A zero timeval would mean "no timeout", so time that has run out is
@@ -74,7 +74,7 @@ std::string ask_udp(const net::Args& args, bool daytime, milliseconds timeout) {
     const auto deadline = steady_clock::now() + timeout;
     const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::udp_hints(AI_NUMERICSERV));
     const net::Endpoint& server = endpoints.front();
-    const net::Fd sock{net::check(::socket(server.family, server.socktype, server.protocol), "socket")};
+    const net::Fd sock{net::check(::socket(server.family, server.socktype | SOCK_CLOEXEC, server.protocol), "socket")};
     // connect() on UDP: only the server's datagrams get through, and an ICMP
     // "port unreachable" comes back as ECONNREFUSED instead of silence.
     net::check(::connect(sock.get(), server.address.get(), server.address.length), "connect");
@@ -91,11 +91,7 @@ int run(const net::Args& args) {
     if (args.port() == 0) {
         throw net::UsageError("--port is required: the port time-server printed");
     }
-    const std::string service = args.value("--service");
-    if (service != "time" && service != "daytime") {
-        throw net::UsageError(fmt::format("--service must be time or daytime, got '{}'", service));
-    }
-    const bool daytime = service == "daytime";
+    const bool daytime = time_service::service_option(args) == time_service::Service::daytime;
     const milliseconds timeout(args.integer("--timeout", 1, 3'600'000));
 
     const std::string reply = args.flag("--udp") ? ask_udp(args, daytime, timeout) : ask_tcp(args, daytime, timeout);
@@ -107,18 +103,13 @@ int run(const net::Args& args) {
         net::log::error("an RFC 868 answer is 4 bytes; got {}", reply.size());
         return 1;
     }
-    std::uint32_t since_1900 = 0;
-    for (const char byte : reply) {
-        since_1900 = (since_1900 << 8) | static_cast<std::uint8_t>(byte);  // most significant first
-    }
-    long long seconds = since_1900;
-    if (since_1900 < 0x8000'0000u) {
-        seconds += 1LL << 32;  // after the 2036 wrap-around
-    }
-    const std::time_t when = static_cast<std::time_t>(seconds - seconds_1900_to_1970);
+    std::array<std::uint8_t, 4> bytes{};
+    reply.copy(reinterpret_cast<char*>(bytes.data()), bytes.size());
+    const std::time_t when = time_service::time_from_bytes(bytes);
     std::tm utc{};
     ::gmtime_r(&when, &utc);
-    net::log::info("{} s since 1900 = {} s since 1970", since_1900, static_cast<long long>(when));
+    net::log::info("{} s since 1900 = {} s since 1970", static_cast<long long>(when) + time_service::seconds_1900_to_1970,
+                   static_cast<long long>(when));
     fmt::print("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC\n", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
                utc.tm_hour, utc.tm_min, utc.tm_sec);
     net::log::info("this machine's clock differs by {} s", static_cast<long long>(std::time(nullptr) - when));

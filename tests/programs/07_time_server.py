@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Runs lesson 07's time-server and time-client as a learner would and checks
-what the chapter claims: RFC 868 over TCP and UDP within 2 s of the clock,
+"""Runs lesson 07's time-server, udp-time-server and time-client as a learner
+would and checks what the chapter claims: RFC 868 over TCP and UDP within 2 s of the clock,
 RFC 867 as one CRLF line, a silent client dropped on time while the next one
 waits, a dripping client outliving SO_RCVTIMEO but not poll's deadline, a
 server without a timeout frozen by one silent client, and a client that gives
@@ -57,7 +57,7 @@ def closed_within(sock, seconds):
 
 
 def main():
-    server_path, client_path = sys.argv[1], sys.argv[2]
+    server_path, udp_server_path, client_path = sys.argv[1], sys.argv[2], sys.argv[3]
 
     # RFC 868 over TCP, with a short timeout; a silent client is dropped on time.
     server = start(server_path, "--port", "0", "--timeout", "300")
@@ -138,7 +138,7 @@ def main():
     server.stop()
 
     # RFC 868 over UDP: an empty datagram gets 4 bytes.
-    server = start(server_path, "--port", "0", "--udp")
+    server = start(udp_server_path, "--port", "0")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.settimeout(DEADLINE)
         udp.sendto(b"", ("127.0.0.1", server.port))
@@ -146,6 +146,7 @@ def main():
         check_time(reply, "RFC 868 over UDP")
         if sender != ("127.0.0.1", server.port):
             fail(f"the UDP reply came from {sender}", server)
+    server.wait_for(r"sendto\(127\.0\.0\.1:\d+\) = 4 bytes", "the reply narrated")
     client = run([client_path, "--port", str(server.port), "--udp"], timeout=DEADLINE)
     if client.returncode != 0 or "UTC" not in client.stdout:
         fail(f"time-client --udp: status {client.returncode}, stdout {client.stdout!r}", server)
