@@ -1,23 +1,14 @@
 // Tests for exercise 04 — a server that behaves (exercises/04-server-lifecycle/lifecycle.hpp).
 // The test plays the clients over real loopback sockets; every wait has a
 // deadline. SIGPIPE is blocked in the server's thread, so a send that raises
-// it is reported by name instead of ending the test run.
+// it is reported by name instead of ending the test run (fixtures.hpp).
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <csignal>
-#include <fstream>
-#include <functional>
 #include <future>
-#include <mutex>
 #include <optional>
-#include <pthread.h>
-#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <system_error>
@@ -25,206 +16,22 @@
 
 #include <fmt/core.h>
 
+#include "04-server-lifecycle/fixtures.hpp"
 #include "harness.hpp"
 #include "interrupts.hpp"
 #include "lifecycle.hpp"
 #include "net/address.hpp"
 #include "net/error.hpp"
+#include "waits.hpp"
 
 using namespace std::chrono_literals;
 
-namespace {
-
-// ---- signals: the stop signal, and SIGPIPE caught in the act ------------
-
-// Blocks SIGPIPE in the calling thread: a send without MSG_NOSIGNAL then
-// leaves it pending here (instead of killing the process) for us to see.
-void block_sigpipe() {
-    sigset_t pipe;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    if (const int rc = ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr); rc != 0) {
-        net::throw_errno("pthread_sigmask", rc);
-    }
-}
-
-// True if a send in this thread raised SIGPIPE; consumes it.
-bool took_pending_sigpipe() {
-    sigset_t pending;
-    sigemptyset(&pending);
-    ::sigpending(&pending);
-    if (sigismember(&pending, SIGPIPE) != 1) {
-        return false;
-    }
-    sigset_t pipe;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    const timespec now{0, 0};
-    ::sigtimedwait(&pipe, nullptr, &now);
-    return true;
-}
-
-constexpr const char* sigpipe_verdict =
-    "a send raised SIGPIPE: without MSG_NOSIGNAL this kills the whole server process";
-
-// ---- the server under test ----------------------------------------------
-
-// Runs lesson04::serve on a LoopbackServer thread. stop() plays the operator
-// pressing Ctrl-C: it sets the stop flag, then signals the server's thread
-// until serve returns.
-class ServeInBackground {
-public:
-    explicit ServeInBackground(lesson04::Handler handler, bool interrupt_storm = false)
-        : handler_(std::move(handler)),
-          server_([this, interrupt_storm](int listener) {
-              const MarkReturned mark(*this);
-              thread_.set_value(::pthread_self());
-              block_sigpipe();
-              {
-                  std::optional<harness::InterruptStorm> storm;
-                  if (interrupt_storm) {
-                      storm.emplace(::pthread_self());
-                  }
-                  served_ = lesson04::serve(listener, [this](std::string_view request) {
-                      ++handled_;
-                      return handler_(request);
-                  }, stop_);
-              }
-              sigpipe_ = took_pending_sigpipe();
-          }) {
-        harness::install_stop_signal();
-    }
-
-    ~ServeInBackground() {
-        if (!stopped_) {
-            try {
-                (void)stop(500ms);  // the test failed before stopping us
-            } catch (...) {
-                // the test's own failure is what gets reported
-            }
-        }
-    }
-
-    ServeInBackground(const ServeInBackground&) = delete;
-    ServeInBackground& operator=(const ServeInBackground&) = delete;
-
-    [[nodiscard]] std::uint16_t port() const { return server_.port(); }
-
-    // Sets the stop flag only, as a signal handler would (and may be called
-    // from the handler, on the server's thread).
-    void request_stop() { stop_.store(true); }
-
-    // Sets the stop flag and signals the server's thread until serve returns;
-    // gives back serve's result, or re-throws its exception. If serve has not
-    // returned within `timeout`, calls `unblock` (to free a server stuck with
-    // a client) and throws harness::Timeout.
-    std::size_t stop(harness::milliseconds timeout = 1500ms, const std::function<void()>& unblock = {}) {
-        const harness::Step step("stopping the server: stop flag set, signalling its thread until serve returns");
-        stopped_ = true;
-        stop_.store(true);
-        if (thread_future_.wait_for(timeout) != std::future_status::ready) {
-            server_.join(timeout);  // the server function never started: report why
-        }
-        const pthread_t target = thread_future_.get();
-        std::unique_lock lock(alive_);
-        const harness::Deadline deadline(timeout);
-        while (!returned_ && !deadline.expired()) {
-            // Holding the lock, the server thread cannot have finished:
-            // pthread_kill never sees a thread that is gone.
-            ::pthread_kill(target, harness::stop_signal);
-            returned_changed_.wait_for(lock, 500us);
-        }
-        const bool returned = returned_;
-        lock.unlock();
-        if (!returned) {
-            if (unblock) {
-                unblock();
-            }
-            server_.join(3000ms);
-            throw harness::Timeout("serve did not return after the stop flag was set and its thread signalled",
-                                   timeout);
-        }
-        server_.join(timeout);
-        return served_;
-    }
-
-    [[nodiscard]] int handled() const { return handled_.load(); }
-    [[nodiscard]] bool raised_sigpipe() const { return sigpipe_; }
-
-private:
-    // Records, on every way out of the server function, that it has returned.
-    struct MarkReturned {
-        ServeInBackground& self;
-        ~MarkReturned() {
-            const std::lock_guard lock(self.alive_);
-            self.returned_ = true;
-            self.returned_changed_.notify_all();
-        }
-    };
-
-    lesson04::Handler handler_;
-    std::atomic<bool> stop_{false};
-    std::atomic<int> handled_{0};
-    std::size_t served_ = 0;
-    bool sigpipe_ = false;
-    bool stopped_ = false;
-    std::mutex alive_;
-    std::condition_variable returned_changed_;
-    bool returned_ = false;
-    std::promise<pthread_t> thread_;
-    std::shared_future<pthread_t> thread_future_ = thread_.get_future().share();
-    harness::LoopbackServer server_;  // last: its thread uses everything above
-};
-
-std::string shout(std::string_view request) {
-    std::string reply(request);
-    std::transform(reply.begin(), reply.end(), reply.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return fmt::format("{} bytes: {}", request.size(), reply);
-}
-
-// A reply far larger than the socket buffers can hold (about 4 MB on
-// loopback), so the server is still sending when the client resets.
-const std::string& huge_reply() {
-    static const std::string reply(16 << 20, 'z');
-    return reply;
-}
-
-// ---- TIME_WAIT, read from the kernel's own table --------------------------
-
-// Connections in TIME_WAIT (state 06 in /proc/net/tcp) whose local port is `port`.
-int time_wait_count(std::uint16_t port) {
-    int count = 0;
-    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-        std::ifstream in(table);
-        std::string line;
-        std::getline(in, line);  // the header
-        while (std::getline(in, line)) {
-            std::istringstream fields(line);
-            std::string slot, local, remote, state;
-            fields >> slot >> local >> remote >> state;  // local is "0100007F:1F90", hex
-            const auto colon = local.rfind(':');
-            if (colon != std::string::npos && local.substr(colon + 1) == fmt::format("{:04X}", port) &&
-                state == "06") {
-                ++count;
-            }
-        }
-    }
-    return count;
-}
-
-// shutdown(SHUT_WR) on the client; if the connection is already gone, the
-// server's own failure (a stub's "not started", say) is the better report.
-void end_request(harness::Client& client) {
-    try {
-        client.shutdown_write();
-    } catch (const std::system_error&) {
-        harness::rethrow_server_failure();
-        throw;
-    }
-}
-
-}  // namespace
+using fixtures::end_request;
+using fixtures::huge_reply;
+using fixtures::ServeInBackground;
+using fixtures::shout;
+using fixtures::sigpipe_verdict;
+using fixtures::time_wait_count;
 
 // ---- open_listener --------------------------------------------------------
 
@@ -306,8 +113,18 @@ TEST_CASE("serve_client: the client half-closes (shutdown SHUT_WR) and still get
     INFO(client);
     client.send("banana\n");
     {
+        // A server that waits for the rest takes these bytes and blocks in
+        // recv again; one that answers now has sent something by then.
+        try {
+            const int accepted = harness::wait_for_peer_socket(client.fd(), "serve_client's socket");
+            harness::wait_until_taken(client.fd(), accepted, server.thread_id(),
+                                      "serve_client taking the first part of the request and waiting for more",
+                                      1000ms);
+        } catch (const harness::Timeout&) {
+            // it did not wait for more: the check below says whether it answered instead
+        }
         INFO("the request is everything up to the client's EOF: nothing may come back before it");
-        REQUIRE_THROWS_AS((void)client.recv_some(30ms), harness::Timeout);
+        REQUIRE(harness::unread_bytes(client.fd()) == 0);
     }
     client.send("apple\ncherry");
     end_request(client);
@@ -368,14 +185,14 @@ TEST_CASE("serve_client: a client that resets mid-reply raises no SIGPIPE; send 
     std::optional<std::system_error> failure;
     bool sigpipe = false;
     harness::LoopbackServer server([&](int listener) {
-        block_sigpipe();
+        fixtures::block_sigpipe();
         try {
             lesson04::serve_client(harness::accept_within(listener),
                                    [](std::string_view) { return huge_reply(); });
         } catch (const std::system_error& error) {
             failure = error;
         }
-        sigpipe = took_pending_sigpipe();
+        sigpipe = fixtures::took_pending_sigpipe();
     });
     auto client = harness::Client::connect(server.port());
     INFO(client);

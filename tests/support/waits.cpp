@@ -232,6 +232,13 @@ int peer_socket(int fd) {
     return found;
 }
 
+int wait_for_peer_socket(int fd, std::string_view step, milliseconds timeout) {
+    int found = -1;
+    poll_until([&] { return (found = peer_socket(fd)) >= 0; }, Deadline(timeout),
+               [&] { return fmt::format("{} (the other end of socket {} is not open in this process)", step, fd); });
+    return found;
+}
+
 void wait_until_taken(int fd, int peer_fd, pid_t reader, std::string_view step, milliseconds timeout) {
     const Deadline deadline(timeout);
     wait_until_read(fd, peer_fd, step, deadline.remaining());

@@ -93,6 +93,8 @@ void wait_until_read(int fd, int peer_fd, std::string_view step, milliseconds ti
 // the code under test's socket, which the test never sees otherwise. -1 if
 // the other end is not in this process.
 [[nodiscard]] int peer_socket(int fd);
+// The same, waiting until that socket exists (the server has accepted it).
+[[nodiscard]] int wait_for_peer_socket(int fd, std::string_view step, milliseconds timeout = default_timeout);
 
 // Waits until thread `reader`, which reads from `peer_fd` (the other end of
 // `fd`), has taken every byte sent on `fd` out of its socket AND is asleep in
