@@ -81,9 +81,10 @@ public:
     // - Throws PeerClosed when the peer closes in the middle of a line.
     // - Throws LineTooLong as soon as more than max_line bytes have arrived
     //   without a '\n' among them: never wait for the end of a line that is
-    //   already too long, and never hold more than max_line bytes of it plus
-    //   one recv's worth. The reader is not usable after that; close the
-    //   connection.
+    //   already too long. Memory stays bounded whatever the peer sends:
+    //   buffered() never holds more than max_line + 4096 bytes (look for the
+    //   '\n' and check the length before each recv, and ask recv for at most
+    //   4 KiB). The reader is not usable after that; close the connection.
     // - Calls recv only when `buffer_` holds no complete line: lines that
     //   arrived together are returned one by one without waiting for more.
     std::optional<std::string> read_line();
