@@ -47,7 +47,9 @@ keep="$(mktemp -d)"
 cp -p "$file" "$keep/exercise"
 [[ -f "$progress" ]] && cp -p "$progress" "$keep/progress"
 restore() {
-    cp -p "$keep/exercise" "$file"
+    # A fresh mtime, not the saved one (no -p): the build now holds a binary made
+    # from the probe's content, and only a newer file makes ninja rebuild it.
+    cp "$keep/exercise" "$file"
     if [[ -f "$keep/progress" ]]; then cp -p "$keep/progress" "$progress"; else rm -f "$progress"; fi
     rm -rf "$keep"
 }
