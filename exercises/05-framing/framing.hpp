@@ -79,7 +79,12 @@ public:
     // too: ""), removed from the buffer; std::nullopt while the header or the
     // payload is still incomplete. Throws FrameTooLarge as soon as a complete
     // header announces more than max_payload bytes: check the length before
-    // allocating, reserving or waiting for anything of that size.
+    // allocating or waiting for anything of that size.
+    //
+    // Memory follows the bytes that arrived, never the length announced: do
+    // not allocate or reserve room for a payload before its bytes are here.
+    // A peer may announce max_payload bytes and send three, on a thousand
+    // connections at once; only what it really sent may cost you memory.
     std::optional<std::string> next_frame();
 
     // Bytes fed but not yet returned as frames. Non-zero when the peer closes
