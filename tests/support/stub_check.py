@@ -2,9 +2,9 @@
 """Proves a pristine exercise stub fails its tests as "not started".
 
     stub_check.py EXERCISE_DIR TEST_BINARY PRISTINE...   run by meson (suite "stubs")
-    stub_check.py --write-pristine EXERCISE_DIR OUTPUT...  run by the build: writes the
-                                                 pristine stub files (OUTPUT is named
-                                                 pristine-NN-name-<file>.cpp)
+    stub_check.py --write-pristine EXERCISES OUTPUT...     run by the build: writes the
+                                                 pristine stub files (each OUTPUT is
+                                                 named pristine-NN-name-<file>.cpp)
     stub_check.py --update [NN-name ...]         maintainers: record the stubs' hashes
                                                  (of the lessons named, or of all)
 
@@ -71,12 +71,13 @@ def from_git(path, wanted):
     return None
 
 
-def write_pristine(exercise_dir, outputs):
-    recorded = recorded_hashes(exercise_dir)
-    prefix = f"pristine-{exercise_dir.name}-"
+def write_pristine(exercises_root, outputs):
+    lessons = sorted((p.name for p in exercises_root.iterdir() if p.is_dir()), key=len, reverse=True)
     for output in outputs:
-        stub = exercise_dir / output.name.removeprefix(prefix)
-        wanted = recorded.get(stub.name)
+        rest = output.name.removeprefix("pristine-")  # pristine-NN-name-<file>
+        lesson = next(name for name in lessons if rest.startswith(name + "-"))
+        stub = exercises_root / lesson / rest.removeprefix(lesson + "-")
+        wanted = recorded_hashes(stub.parent).get(stub.name)
         if output.exists() and sha256(output) == wanted:
             continue  # already pristine: its mtime stays, nothing recompiles
         content = None
