@@ -50,6 +50,8 @@ class Patch:
         self.path = pathlib.Path(path)
         self.name = self.path.stem
         self.lesson = self.path.parent.name
+        if not self.path.is_file():
+            raise PatchError(f"no mutant {self.path}")
         lines = self.path.read_text().splitlines(keepends=True)
         first = next((i for i, line in enumerate(lines) if line.startswith("--- ")), len(lines))
         self.header = "".join(lines[:first])
@@ -137,11 +139,14 @@ def apply_hunks(text, hunks, what):
         if at is None:
             places = [p for p in range(position, len(text) - len(old) + 1) if text[p:p + len(old)] == old]
             if len(places) != 1:
-                near = "".join(text[expected:expected + len(old)]) or "(the end of the file)\n"
-                why = "its lines appear nowhere in the file" if not places else f"its lines appear {len(places)} times"
+                why = "its lines appear nowhere else" if not places else f"its lines appear {len(places)} times"
+                have = text[expected:expected + len(old)]
+                first = next((i for i, line in enumerate(old) if i >= len(have) or have[i] != line), 0)
+                found = have[first].rstrip("\n") if first < len(have) else "(the end of the file)"
                 raise PatchError(f"{what} no longer applies: hunk {number} ({header}) does not match at line "
-                                 f"{expected + 1}, and {why}.\nThe hunk expects:\n{''.join(old)}"
-                                 f"The file has there:\n{near}")
+                                 f"{expected + 1}, and {why}.\n  line {expected + first + 1}: the patch expects "
+                                 f"{old[first].rstrip(chr(10))!r}\n  line {expected + first + 1}: the file has     "
+                                 f"{found!r}")
             at = places[0]
         if at < position:
             raise PatchError(f"{what}: hunk {number} ({header}) overlaps the one before it")
@@ -201,7 +206,14 @@ def cmd_edit(lesson, name):
     patch = Patch(patch_path(lesson, name))
     target = scratch_dir(lesson, name)
     target.mkdir(parents=True, exist_ok=True)
-    for file, text in patch.apply(ROOT).items():
+    try:
+        mutated = patch.apply(ROOT)
+    except PatchError as error:
+        # The solution moved under the patch: start again from the solution.
+        print(f"{error}\n\nThe scratch copy is the current solution: put the bug back in, as the old patch did:\n")
+        print(patch.path.read_text())
+        mutated = {file: (ROOT / solution_path(lesson, file)).read_text() for file in patch.targets()}
+    for file, text in mutated.items():
         (target / file).write_text(text)
         print(f"edit {(target / file).relative_to(ROOT)}, then: tests/support/mutants.py refresh {lesson} {name}")
 
@@ -282,8 +294,9 @@ def cmd_apply(patch_file, root, *outputs):
         patch = Patch(patch_file)
         mutated = patch.apply(pathlib.Path(root))
     except PatchError as error:
-        print(f"error: {error}\nFix the patch, or rebase it on the solution: "
-              f"python3 tests/support/mutants.py refresh (see tests/mutants/README.md)", file=sys.stderr)
+        name = pathlib.Path(patch_file)
+        print(f"error: {error}\nRemake the mutant on the current solution: python3 tests/support/mutants.py "
+              f"edit {name.parent.name} {name.stem}, then refresh (tests/mutants/README.md)", file=sys.stderr)
         return 1
     if len(outputs) != len(patch.targets()):
         print(f"error: {patch_file} changes {patch.targets()}, meson expected {len(outputs)} file(s): "
