@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
@@ -273,6 +274,7 @@ struct EventListener : doctest::IReporter {
                    {"file", data.m_file},
                    {"line", data.m_line},
                    {"assert", doctest::assertString(data.m_at)},
+                   {"warning", (data.m_at & doctest::assertType::is_warn) != 0},
                    {"expression", data.m_expr},
                    {"check", check_text(data)},
                    {"expanded", data.m_decomp.c_str()},

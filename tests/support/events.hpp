@@ -7,7 +7,8 @@
 // Every event has "event" and "case" (the running test case, "" outside one):
 //   run_start         binary, seed (WORKBOOK_SEED, or null: each test picks its own)
 //   case_start        file, line
-//   assertion_failed  subcases, file, line, assert ("REQUIRE"), expression,
+//   assertion_failed  subcases, file, line, assert ("REQUIRE"), warning (a WARN,
+//                     which fails nothing), expression,
 //                     check ("REQUIRE( a == b )"), expanded ("1 == 2"), threw,
 //                     exception {type, message} or null, expected_exception,
 //                     info [INFO()/CAPTURE() texts], wire [transcript lines]

@@ -170,8 +170,8 @@ TestEvents read_test_events(std::string_view json_lines, std::string_view build_
         } else if (kind == "timeout") {
             events.timeout = TestEvents::Timeout{test_name(event), text_of(event, "step"),
                                                  number_of(event, "limit_seconds"), text_of(event, "stuck")};
-        } else if (!events.failure && (kind == "assertion_failed" || kind == "exception" ||
-                                       (kind == "message" && event.value("failed", false)))) {
+        } else if (!events.failure && ((kind == "assertion_failed" && !event.value("warning", false)) ||
+                                       kind == "exception" || (kind == "message" && event.value("failed", false)))) {
             TestFailure failure;
             if (kind == "assertion_failed") {
                 failure = failed_assertion(event, events);

@@ -6,7 +6,9 @@
 Copies the workbook (lessons 01 and 02 only, so lessons being written elsewhere
 cannot break it) to a temporary git repository, configures it, builds lesson
 02's test binary there, and points the real CLI at the copy (WORKBOOK_ROOT,
-WORKBOOK_BUILD_DIR). Then: a pristine stub is "not started"; a syntax error
+WORKBOOK_BUILD_DIR). Then: a pristine stub is "not started", from the events
+the test binary wrote; a wrong count is "failing" with expected and got; a
+SIGPIPE is "crashed" naming the signal and the test; a syntax error
 "does not compile" at the right line; the solution passes and advances the
 progress (keeping entries the CLI does not know); reset restores the stub and
 keeps a backup; watch, under a pseudo-terminal, reacts to a rename-over save
@@ -205,6 +207,23 @@ def main():
         step("a pristine stub is not started")
         expect(run_cli(cli, env, "check", "02", status=1), "not started", "serve_client")
         expect(run_cli(cli, env, "goto", "02", status=0), "Current exercise: 02")
+
+        step("the test binary wrote its events, and the verdict came from them")
+        events = [json.loads(line) for line in (build / "workbook-events" / f"{LESSON}.jsonl").read_text().splitlines()]
+        kinds = [event["event"] for event in events]
+        if kinds[0] != "run_start" or kinds[-1] != "run_end" or "assertion_failed" not in kinds:
+            fail(f"unexpected events from the stub's run: {kinds}")
+        failed = next(event for event in events if event["event"] == "assertion_failed")
+        if failed["exception"]["type"] != "net::NotImplemented" or not failed["wire"]:
+            fail(f"the stub's failure should be a net::NotImplemented with a wire transcript: {failed}")
+
+        step("a wrong count is failing, with expected and got; a SIGPIPE is crashed, with the signal")
+        exercise.write_text(solution.replace("return echoed;", "return echoed + 1;", 1))
+        expect(run_cli(cli, env, "check", "02", status=1), "failing", "expected:   12", "got:        13",
+               "what went over the wire")
+        exercise.write_text(solution.replace("std::size_t echoed = 0;", "std::size_t echoed = 0;\n    ::raise(SIGPIPE);", 1)
+                            .replace("#include <cerrno>", "#include <cerrno>\n#include <csignal>", 1))
+        expect(run_cli(cli, env, "check", "02", status=1), "crashed", "SIGPIPE", "test:       serve_client")
 
         step("a syntax error does not compile, at the right line")
         lines = stub.splitlines()

@@ -83,9 +83,10 @@ TEST_CASE("a stub's todo and a harness timeout are recognised by the exception's
     CHECK(events.waited_at == "reading");
 }
 
-TEST_CASE("garbage, blank lines and unknown events are skipped; passing messages are not failures") {
+TEST_CASE("garbage, blank lines and unknown events are skipped; MESSAGE and WARN are not failures") {
     const auto events = read("\nnot json\n[1,2]\n{\"event\":\"from the future\",\"case\":\"x\"}\n"
-                             "{\"event\":\"message\",\"failed\":false,\"case\":\"x\",\"text\":\"fyi\"}\n");
+                             "{\"event\":\"message\",\"failed\":false,\"case\":\"x\",\"text\":\"fyi\"}\n"
+                             "{\"event\":\"assertion_failed\",\"warning\":true,\"case\":\"x\",\"check\":\"WARN( x )\"}\n");
     CHECK(events.unreadable_lines == 2);
     CHECK_FALSE(events.failure);
     CHECK_FALSE(events.run_started);
