@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <pthread.h>
 #include <string>
 #include <sys/socket.h>
 #include <system_error>
@@ -18,6 +19,7 @@
 
 #include "07-time-server/clock.hpp"
 #include "07-time-server/peers.hpp"
+#include "background.hpp"
 #include "harness.hpp"
 #include "interrupts.hpp"
 #include "net/address.hpp"
@@ -37,6 +39,15 @@ using test07::iso;
 using test07::parse_daytime;
 using test07::server_closed_within;
 using test07::utc;
+
+namespace {
+
+// lesson07::serve_udp as the body of a harness::BackgroundUdpServer.
+harness::BackgroundUdpServer::Body serve_udp(lesson07::Service service) {
+    return [service](int socket, const std::atomic<bool>& stop) { return lesson07::serve_udp(socket, service, stop); };
+}
+
+}  // namespace
 
 // ---- the formats --------------------------------------------------------------
 
@@ -165,7 +176,7 @@ TEST_CASE("serve_tcp_client: a client that sends a byte every 50 ms is dropped o
 // ---- the UDP server -----------------------------------------------------------
 
 TEST_CASE("serve_udp, time: each empty datagram gets 4 bytes back, sent to its own sender") {
-    test07::UdpTimeServer server(test07::udp_socket(), lesson07::Service::time);
+    harness::BackgroundUdpServer server(serve_udp(lesson07::Service::time));
     harness::UdpPeer first("127.0.0.1", "first client");
     harness::UdpPeer second("127.0.0.1", "second client");
     first.send_to(server.address(), "");
@@ -178,22 +189,25 @@ TEST_CASE("serve_udp, time: each empty datagram gets 4 bytes back, sent to its o
         CHECK(reply.from == net::to_string(server.address()));
         check_about_now(decode(reply.bytes), "the UDP time server");
     }
-    CHECK(server.thread.stop() == 2);
+    CHECK(server.stop() == 2);
 }
 
 TEST_CASE("serve_udp, daytime: any datagram gets the daytime line back") {
     const test07::LocalTimeFarFromUtc local_time;
-    test07::UdpTimeServer server(test07::udp_socket(), lesson07::Service::daytime);
+    harness::BackgroundUdpServer server(serve_udp(lesson07::Service::daytime));
     harness::UdpPeer client;
     client.send_to(server.address(), "what time is it?\n");
     INFO(client);
     const harness::UdpDatagram reply = client.receive(1000ms, "waiting for the UDP daytime server's reply");
     check_about_now(parse_daytime(reply.bytes), "the UDP daytime server");
-    CHECK(server.thread.stop() == 1);
+    CHECK(server.stop() == 1);
 }
 
 TEST_CASE("serve_udp keeps answering through a storm of signals, and stops when asked") {
-    test07::UdpTimeServer server(test07::udp_socket(), lesson07::Service::time, /*interrupt_storm=*/true);
+    harness::BackgroundUdpServer server([](int socket, const std::atomic<bool>& stop) {
+        const harness::InterruptStorm storm(::pthread_self());
+        return lesson07::serve_udp(socket, lesson07::Service::time, stop);
+    });
     harness::UdpPeer client;
     for (int i = 0; i < 5; ++i) {
         client.send_to(server.address(), "");
@@ -202,7 +216,7 @@ TEST_CASE("serve_udp keeps answering through a storm of signals, and stops when 
         REQUIRE(reply.bytes.size() == 4);
     }
     INFO("SIGUSR1 interrupts delivered: " << harness::interrupts_delivered());
-    CHECK(server.thread.stop() == 5);
+    CHECK(server.stop() == 5);
 }
 
 TEST_CASE("serve_udp: a reply that cannot be sent is skipped, and the next peer is still answered") {
@@ -210,10 +224,13 @@ TEST_CASE("serve_udp: a reply that cannot be sent is skipped, and the next peer 
     // on a Unix-domain datagram socket, a question from an unnamed socket comes
     // from an empty address, and sendto to it fails (ENOTCONN). A UDP server
     // meets the same for one peer as EACCES, EPERM or ENOBUFS.
-    test07::UdpTimeServer server(test07::unix_datagram_socket("server"), lesson07::Service::time);
+    const net::Fd socket = test07::unix_datagram_socket("server");
+    harness::BackgroundServer server([&](const std::atomic<bool>& stop) {
+        return lesson07::serve_udp(socket.get(), lesson07::Service::time, stop);
+    }, [&] { ::shutdown(socket.get(), SHUT_RDWR); });
     const net::Fd nameless = test07::unix_datagram_socket();
     const net::Fd named = test07::unix_datagram_socket("client");
-    const net::Address to = server.address();
+    const net::Address to = test07::unix_address("server");
     net::check(::sendto(nameless.get(), "", 0, 0, to.get(), to.length), "test's sendto from the unnamed socket");
     net::check(::sendto(named.get(), "", 0, 0, to.get(), to.length), "test's sendto from the named socket");
     harness::wait_readable(named.get(), harness::Deadline(1000ms),
@@ -222,7 +239,7 @@ TEST_CASE("serve_udp: a reply that cannot be sent is skipped, and the next peer 
     const ssize_t n = net::check(::recv(named.get(), reply, sizeof reply, MSG_DONTWAIT), "test's recv");
     CHECK(n == 4);
     INFO("serve_udp counts only the replies it sent");
-    CHECK(server.thread.stop() == 1);
+    CHECK(server.stop() == 1);
 }
 
 // ---- the client ---------------------------------------------------------------
@@ -267,19 +284,9 @@ TEST_CASE("ask_time gives up on a TCP server that never answers: after 2 s by de
         accepted = peer.fd();
         (void)peer.recv_until_eof(5000ms);  // says nothing; waits for the client to give up
     });
-    const auto started = std::chrono::steady_clock::now();
-    try {
-        (void)harness::within(3500ms, "ask_time waiting for a server that never answers", [&] {
-            return lesson07::ask_time("127.0.0.1", mute.port(), lesson07::Transport::tcp);
-        }, [&] { ::shutdown(accepted.load(), SHUT_RDWR); });
-        FAIL("ask_time returned a time from a server that sent nothing");
-    } catch (const std::system_error& error) {
-        const auto waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-        INFO("what(): " << std::string(error.what()) << "; gave up after " << waited.count() << " ms");
-        CHECK(error.code().value() == ETIMEDOUT);
-        CHECK(waited >= 1500ms);
-        CHECK(waited <= 2500ms);
-    }
+    test07::expect_timeout("ask_time waiting for a server that never answers", 3500ms, 1500ms, 2500ms, [&] {
+        return lesson07::ask_time("127.0.0.1", mute.port(), lesson07::Transport::tcp);
+    }, "ask_time returned a time from a server that sent nothing", [&] { ::shutdown(accepted.load(), SHUT_RDWR); });
     mute.join(1000ms);
 }
 
@@ -299,63 +306,34 @@ TEST_CASE("ask_time's timeout is for the whole answer: a server dripping a byte 
         }
         peer.expect_eof(2000ms);
     });
-    const auto started = std::chrono::steady_clock::now();
-    try {
-        (void)harness::within(4500ms, "ask_time against a server dripping a byte every 800 ms", [&] {
-            return lesson07::ask_time("127.0.0.1", dripping.port(), lesson07::Transport::tcp, 2000ms);
-        });
-        FAIL("ask_time waited for all 4 bytes, 3.2 s, with a timeout of 2 s: its deadline restarted at each recv");
-    } catch (const std::system_error& error) {
-        const auto waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-        INFO("what(): " << std::string(error.what()) << "; gave up after " << waited.count() << " ms");
-        CHECK(error.code().value() == ETIMEDOUT);
-        CHECK(waited >= 1500ms);
-        CHECK(waited <= 2500ms);
-    }
+    test07::expect_timeout("ask_time against a server dripping a byte every 800 ms", 4500ms, 1500ms, 2500ms, [&] {
+        return lesson07::ask_time("127.0.0.1", dripping.port(), lesson07::Transport::tcp, 2000ms);
+    }, "ask_time waited for all 4 bytes, 3.2 s, with a timeout of 2 s: its deadline restarted at each recv");
     dripping.join(2000ms);
 }
 
 TEST_CASE("ask_time gives up on a listener whose accept queue is full (its SYN is dropped), within its timeout") {
     test07::FullListener full;
-    const auto started = std::chrono::steady_clock::now();
-    try {
-        (void)harness::within(2500ms, "ask_time connecting to a listener whose accept queue is full", [&] {
-            return lesson07::ask_time("127.0.0.1", full.port(), lesson07::Transport::tcp, 1000ms);
-        }, [&] { full.close(); });  // a blocking connect's next SYN then gets a reset
-        FAIL("ask_time returned a time from a listener that never accepted");
-    } catch (const std::system_error& error) {
-        const auto waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-        INFO("what(): " << std::string(error.what()) << "; gave up after " << waited.count()
-             << " ms (connect() needs a deadline too)");
-        CHECK(error.code().value() == ETIMEDOUT);
-        CHECK(waited <= 1500ms);
-    }
+    test07::expect_timeout("ask_time connecting to a listener whose accept queue is full", 2500ms, 0ms, 1500ms, [&] {
+        return lesson07::ask_time("127.0.0.1", full.port(), lesson07::Transport::tcp, 1000ms);
+    }, "ask_time returned a time from a listener that never accepted (connect() needs the deadline too)",
+       [&] { full.close(); });  // a blocking connect's next SYN then gets a reset
 }
 
 TEST_CASE("ask_time gives up on a UDP server that never answers, after the timeout it is given") {
     harness::UdpPeer mute("127.0.0.1", "mute server");  // receives the question, never answers
-    const auto started = std::chrono::steady_clock::now();
-    try {
-        (void)harness::within(1500ms, "ask_time waiting for a UDP server that never answers", [&] {
-            return lesson07::ask_time("127.0.0.1", net::local_port(mute.fd()), lesson07::Transport::udp, 300ms);
-        }, [&] {
-            // Free a client stuck in recv: answer it after all.
-            try {
-                const auto asked = mute.receive(100ms, "the question the client sent");
-                const auto port = asked.from.substr(asked.from.rfind(':') + 1);
-                mute.send_to(harness::udp_address(static_cast<std::uint16_t>(std::stoi(port))), "late");
-            } catch (...) {
-                // it never asked: nothing to answer
-            }
-        });
-        FAIL("ask_time returned a time from a server that sent nothing");
-    } catch (const std::system_error& error) {
-        const auto waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-        INFO("what(): " << std::string(error.what()) << "; gave up after " << waited.count() << " ms");
-        CHECK(error.code().value() == ETIMEDOUT);
-        CHECK(waited >= 250ms);
-        CHECK(waited <= 900ms);
-    }
+    test07::expect_timeout("ask_time waiting for a UDP server that never answers", 1500ms, 250ms, 900ms, [&] {
+        return lesson07::ask_time("127.0.0.1", net::local_port(mute.fd()), lesson07::Transport::udp, 300ms);
+    }, "ask_time returned a time from a server that sent nothing", [&] {
+        // Free a client stuck in recv: answer it after all.
+        try {
+            const auto asked = mute.receive(100ms, "the question the client sent");
+            const auto port = asked.from.substr(asked.from.rfind(':') + 1);
+            mute.send_to(harness::udp_address(static_cast<std::uint16_t>(std::stoi(port))), "late");
+        } catch (...) {
+            // it never asked: nothing to answer
+        }
+    });
 }
 
 TEST_CASE("ask_time over UDP fails at once with ECONNREFUSED where nothing listens") {
@@ -398,9 +376,9 @@ TEST_CASE("ask_time and the servers agree: the time comes back within 2 s of the
     }), "ask_time over TCP");
     tcp.join(1000ms);
 
-    test07::UdpTimeServer udp(test07::udp_socket(), lesson07::Service::time);
+    harness::BackgroundUdpServer udp(serve_udp(lesson07::Service::time));
     check_about_now(harness::within(3s, "ask_time against serve_udp", [&] {
         return lesson07::ask_time("127.0.0.1", udp.port(), lesson07::Transport::udp, 2000ms);
     }), "ask_time over UDP");
-    CHECK(udp.thread.stop() == 1);
+    CHECK(udp.stop() == 1);
 }

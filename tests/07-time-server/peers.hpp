@@ -1,13 +1,13 @@
 #pragma once
 // The peers test 07 plays that the shared harness has no use for elsewhere: a
-// UDP time server on a thread, a scripted UDP time server for the client, a
-// TCP listener whose accept queue is full, and a Unix-domain datagram socket
-// pair whose reply the kernel refuses.
+// scripted UDP time server for the client, a TCP listener whose accept queue
+// is full, and Unix-domain datagram sockets, whose replies the kernel can
+// refuse for one peer.
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <cstdint>
@@ -16,6 +16,8 @@
 #include <optional>
 #include <poll.h>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,9 +25,7 @@
 
 #include <fmt/core.h>
 
-#include "07-time-server/background.hpp"
 #include "harness.hpp"
-#include "interrupts.hpp"
 #include "net/address.hpp"
 #include "net/error.hpp"
 #include "net/fd.hpp"
@@ -37,34 +37,6 @@ namespace test07 {
 
 using namespace std::chrono_literals;
 using harness::milliseconds;
-
-// lesson07::serve_udp on its own thread, serving `socket` (UDP, or the Unix
-// datagram socket of the failed-reply test); stop() stops it as Ctrl-C would.
-struct UdpTimeServer {
-    UdpTimeServer(net::Fd socket_to_serve, lesson07::Service service, bool interrupt_storm = false)
-        : socket(std::move(socket_to_serve)),
-          thread([this, service, interrupt_storm](const std::atomic<bool>& stop) {
-              std::optional<harness::InterruptStorm> storm;
-              if (interrupt_storm) {
-                  storm.emplace(::pthread_self());
-              }
-              return lesson07::serve_udp(socket.get(), service, stop);
-          }, [this] { ::shutdown(socket.get(), SHUT_RDWR); }) {}
-
-    [[nodiscard]] net::Address address() const { return net::local_address(socket.get()); }
-    [[nodiscard]] std::uint16_t port() const { return net::local_port(socket.get()); }
-
-    net::Fd socket;
-    BackgroundServer thread;
-};
-
-// A UDP socket on 127.0.0.1 and a kernel-chosen port, for serve_udp.
-inline net::Fd udp_socket() {
-    net::Fd sock{net::check(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket")};
-    const net::Address local = harness::udp_address(0);
-    net::check(::bind(sock.get(), local.get(), local.length), "bind");
-    return sock;
-}
 
 // "@workbook-07-<pid>-<name>" in the abstract namespace: unique per process.
 inline net::Address unix_address(std::string_view name) {
@@ -119,6 +91,26 @@ private:
     std::string request_ = "(no datagram arrived)";
     harness::UdpServer server_;
 };
+
+// Runs ask (an ask_time call) with `budget` to return, and expects it to give
+// up with ETIMEDOUT between `earliest` and `latest` after it began; returning
+// a time fails with `if_it_returns`. `unblock` frees an ask_time stuck past
+// its budget (see harness::within).
+inline void expect_timeout(std::string_view step, milliseconds budget, milliseconds earliest, milliseconds latest,
+                           const std::function<lesson07::Clock::time_point()>& ask, std::string_view if_it_returns,
+                           const std::function<void()>& unblock = {}) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        (void)harness::within(budget, step, ask, unblock);
+        FAIL(if_it_returns);
+    } catch (const std::system_error& error) {
+        const auto waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+        INFO("what(): " << std::string(error.what()) << "; gave up after " << waited.count() << " ms");
+        CHECK(error.code().value() == ETIMEDOUT);
+        CHECK(waited >= earliest);
+        CHECK(waited <= latest);
+    }
+}
 
 // Waits up to `timeout` for the server to close the connection (EOF, or a
 // reset when it closed with our bytes unread). False if it is still open.
