@@ -69,6 +69,9 @@ class Patch:
             raise PatchError(f"{self.path}: the header needs a 'Killed-by: <test case>' line")
         if not self.files:
             raise PatchError(f"{self.path}: no diff after the header")
+        for path, _ in self.files:
+            if not path.startswith(f"solutions/{self.lesson}/") or "/" in path.removeprefix(f"solutions/{self.lesson}/"):
+                raise PatchError(f"{self.path}: changes {path}; a mutant changes only solutions/{self.lesson}/*.cpp")
 
     def targets(self):
         return sorted(pathlib.PurePosixPath(path).name for path, _ in self.files)
@@ -103,20 +106,23 @@ def parse_diff(lines, where):
             old_len = int(match.group(2) or 1)
             new_len = int(match.group(4) or 1)
             old, new = [], []
+            last = ()  # the side(s) the line before went to
             i += 1
             while i < len(lines) and (len(old) < old_len or len(new) < new_len or lines[i].startswith("\\")):
                 line = lines[i]
-                if line.startswith("\\"):  # "\ No newline at end of file"
-                    for side in (old, new):
-                        if side and side[-1].endswith("\n"):
-                            side[-1] = side[-1][:-1]
+                if line.startswith("\\"):  # "\ No newline at end of file": the line before has none
+                    for side in last:
+                        side[-1] = side[-1].removesuffix("\n")
                 elif line[:1] in (" ", "\n"):
                     old.append(line[1:] or "\n")
                     new.append(line[1:] or "\n")
+                    last = (old, new)
                 elif line[:1] == "-":
                     old.append(line[1:])
+                    last = (old,)
                 elif line[:1] == "+":
                     new.append(line[1:])
+                    last = (new,)
                 else:
                     raise PatchError(f"{where}: hunk {header}: unexpected line {line!r}")
                 i += 1
@@ -428,6 +434,9 @@ def cmd_selftest():
         expect(raises(lambda: loaded.apply(root), "hunk 1"), "a changed context line fails, naming the hunk")
         solution.write_text("new first line;\n" + "".join(lines) + "".join(lines[11:18]))
         expect(raises(lambda: loaded.apply(root), "2 times"), "moved, and its lines twice in the file: fails")
+        solution.write_text("a\nb")
+        patch.write_text(header + make_diff("solutions/99-x/x.cpp", "a\nb", "a\nc\n"))
+        expect(Patch(patch).apply(root)["x.cpp"] == "a\nc\n", "a file without a final newline")
         patch.write_text("Killed-by: x\n" + make_diff("solutions/99-x/x.cpp", "a\n", "b\n"))
         expect(raises(lambda: Patch(patch), "MUTANT"), "a header without MUTANT: is refused")
         expect(filter_pattern("a, b*c?d\\e") == "a? b?c?d?e", "filter pattern")
