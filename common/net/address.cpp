@@ -38,10 +38,11 @@ std::vector<Endpoint> resolve(std::string_view host, std::string_view service, c
     addrinfo* raw = nullptr;
     const int rc = ::getaddrinfo(host_text.empty() ? nullptr : host_text.c_str(),
                                  service_text.empty() ? nullptr : service_text.c_str(), &hints, &raw);
+    const int err = errno;  // EAI_SYSTEM's reason; formatting the message below may change errno
     const std::unique_ptr<addrinfo, FreeAddrinfo> list(raw);
     const std::string call = fmt::format("getaddrinfo {} {}", host_text, service_text);
     if (rc == EAI_SYSTEM) {
-        throw_errno(call);
+        throw_errno(call, err);
     }
     if (rc != 0) {
         throw std::system_error(rc, gai_category(), call);

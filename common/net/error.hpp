@@ -11,13 +11,20 @@ namespace net {
 
 // Throws std::system_error for `err` (default: the current errno); what() reads
 // "<call>: <strerror text>", e.g. "connect 127.0.0.1:9: Connection refused".
+// When the message is built at run time, copy errno first: building a string
+// allocates, and any library call on the way may change errno.
+//
+//     if (::bind(fd, addr, len) < 0) {
+//         const int err = errno;
+//         net::throw_errno(fmt::format("bind {}", net::to_string(address)), err);
+//     }
 [[noreturn]] void throw_errno(std::string_view call);
 [[noreturn]] void throw_errno(std::string_view call, int err);
 
 // Returns `result` unchanged unless it is negative (the POSIX failure value, with
 // errno set), in which case it throws as throw_errno(call) does.
 //
-//     int fd = net::check(::socket(AF_INET, SOCK_STREAM, 0), "socket");
+//     int fd = net::check(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
 template <std::signed_integral T>
 T check(T result, std::string_view call) {
     if (result < 0) {

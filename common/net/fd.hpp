@@ -8,7 +8,7 @@ namespace net {
 // A move-only owner of a file descriptor (socket, pipe, file). The descriptor is
 // closed when the Fd is destroyed or reset; moving transfers ownership.
 //
-//     net::Fd sock{net::check(::socket(AF_INET, SOCK_STREAM, 0), "socket")};
+//     net::Fd sock{net::check(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket")};
 //     ::send(sock.get(), ...);          // borrow it
 //     // closed here, even if an exception is thrown
 class Fd {

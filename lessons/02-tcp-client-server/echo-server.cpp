@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
+#include <string>
 #include <sys/socket.h>
+#include <system_error>
 #include <unistd.h>
 
 #include "net/address.hpp"

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
+#include <system_error>
 
 #include <fmt/core.h>
 

@@ -71,9 +71,10 @@ int run(const net::Args& args) {
 
     const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints(AI_NUMERICSERV));
     const net::Endpoint& endpoint = endpoints.front();
-    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     if (::connect(sock.get(), endpoint.address.get(), endpoint.address.length) < 0) {
-        net::throw_errno("connect " + net::to_string(endpoint.address));
+        const int err = errno;  // before building the message: allocating may change errno
+        net::throw_errno("connect " + net::to_string(endpoint.address), err);
     }
     net::log::step("connect({})", net::to_string(endpoint.address));
     // Never wait for ever: recv() gives up with EAGAIN after this long (chapter 07).

@@ -31,11 +31,11 @@ int run(const net::Args& args) {
 
     const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::udp_hints(AI_PASSIVE));
     const net::Endpoint& endpoint = endpoints.front();
-    net::Fd receiver{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::Fd receiver{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     net::check(::bind(receiver.get(), endpoint.address.get(), endpoint.address.length), "bind");
     const net::Address to = net::local_address(receiver.get());
     net::log::info("receiver bound to {}", net::to_string(to));
-    net::Fd sender{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::Fd sender{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
 
     std::string datagram(size, 'x');
     if (size > 0) {

@@ -62,7 +62,7 @@ int run(const net::Args& args) {
     const net::Endpoint& server = endpoints.front();
     const std::string where = net::to_string(server.address);
 
-    net::Fd sock{net::check(::socket(server.family, server.socktype, server.protocol), "socket")};
+    net::Fd sock{net::check(::socket(server.family, server.socktype | SOCK_CLOEXEC, server.protocol), "socket")};
     net::log::step("socket(SOCK_DGRAM) = fd {}", sock.get());
     // On UDP, connect() sends nothing. It fixes the peer: send() needs no
     // address, the kernel drops datagrams from anyone else, and an ICMP "port

@@ -32,7 +32,7 @@ int serve(const net::Args& args) {
     const net::Endpoint& endpoint = endpoints.front();
 
     // SOCK_DGRAM: datagrams, each delivered whole or not at all.
-    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype, endpoint.protocol), "socket")};
+    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     net::log::step("socket(SOCK_DGRAM) = fd {}", sock.get());
     net::check(::bind(sock.get(), endpoint.address.get(), endpoint.address.length), "bind");
     net::log::info("listening on {} (UDP)  (try: nc -u {} {})", net::to_string(net::local_address(sock.get())),

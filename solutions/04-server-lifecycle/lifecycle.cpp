@@ -24,7 +24,8 @@ net::Fd open_listener(std::uint16_t port, const std::string& host) {
     const int on = 1;
     net::check(::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), "setsockopt SO_REUSEADDR");
     if (::bind(listener.get(), endpoint.address.get(), endpoint.address.length) < 0) {
-        net::throw_errno(fmt::format("bind {}", net::to_string(endpoint.address)));
+        const int err = errno;  // before formatting: allocating may change errno
+        net::throw_errno(fmt::format("bind {}", net::to_string(endpoint.address)), err);
     }
     net::check(::listen(listener.get(), SOMAXCONN), "listen");
     return listener;

@@ -71,7 +71,8 @@ Echo echo_one(int fd, std::size_t max_size) {
     // No connection to answer on: the address recvfrom reported is the way back.
     // A UDP send is all or nothing, so there is no partial send to loop over.
     if (::sendto(fd, datagram.bytes.data(), datagram.bytes.size(), 0, datagram.from.get(), datagram.from.length) < 0) {
-        net::throw_errno(fmt::format("sendto {}", net::to_string(datagram.from)));
+        const int err = errno;  // before formatting: allocating may change errno
+        net::throw_errno(fmt::format("sendto {}", net::to_string(datagram.from)), err);
     }
     echo.echoed = true;
     return echo;
@@ -92,7 +93,8 @@ std::string request_with_retry(int fd, const net::Address& server, std::uint32_t
     // kernel drops datagrams from anyone else, and an ICMP "port unreachable"
     // comes back as ECONNREFUSED instead of being ignored.
     if (::connect(fd, server.get(), server.length) < 0) {
-        net::throw_errno(fmt::format("connect {}", where));
+        const int err = errno;
+        net::throw_errno(fmt::format("connect {}", where), err);
     }
 
     const std::string prefix = fmt::format("{} ", id);
@@ -101,7 +103,8 @@ std::string request_with_retry(int fd, const net::Address& server, std::uint32_t
     auto timeout = retry.first_timeout;
     for (int attempt = 1; attempt <= retry.attempts; ++attempt, timeout *= 2) {
         if (::send(fd, request.data(), request.size(), 0) < 0) {
-            net::throw_errno(fmt::format("send to {}", where));  // ECONNREFUSED, EMSGSIZE ...
+            const int err = errno;
+            net::throw_errno(fmt::format("send to {}", where), err);  // ECONNREFUSED, EMSGSIZE ...
         }
         // Fixed once per attempt: a stale datagram that we skip must not buy
         // the server more time.
@@ -109,10 +112,11 @@ std::string request_with_retry(int fd, const net::Address& server, std::uint32_t
         while (wait_readable(fd, deadline)) {
             const ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
             if (n < 0) {
-                if (errno == EINTR) {
+                const int err = errno;
+                if (err == EINTR) {
                     continue;
                 }
-                net::throw_errno(fmt::format("recv from {}", where));  // ECONNREFUSED: nothing listens
+                net::throw_errno(fmt::format("recv from {}", where), err);  // ECONNREFUSED: nothing listens
             }
             const std::string_view got(reply.data(), static_cast<std::size_t>(n));
             if (got.starts_with(prefix)) {
