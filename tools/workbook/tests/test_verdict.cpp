@@ -136,13 +136,15 @@ TEST_CASE("the watchdog's and the harness's timeouts are timed out") {
                             124);
     CHECK(verdict.kind == workbook::VerdictKind::timed_out);
     CHECK(verdict.summary == "test \"hangs / in a subcase\" was still running after 1 s; it was waiting at: waiting for godot");
-    verdict = from_run(R"jsonl({"case":"echo_once works","event":"case_start","file":"t.cpp","line":6}
-{"case":"echo_once works","event":"timeout","stuck":"echo_once waiting for its echo","step":"(no step named)","subcases":[]}
+    // Recorded: harness::within could not unblock a sleep.
+    verdict = from_run(R"jsonl({"binary":"./stuck","case":"","event":"run_start","seed":null}
+{"case":"stuck","event":"case_start","file":"stuck.cpp","line":4}
+{"case":"stuck","event":"timeout","step":"calling the unstoppable","stuck":"sleep that ignores unblocking","subcases":[]}
 )jsonl",
                        124);
     CHECK(verdict.kind == workbook::VerdictKind::timed_out);
     CHECK(verdict.summary ==
-          "test \"echo_once works\" was waiting at: echo_once waiting for its echo (it never finished, even when unblocked)");
+          "test \"stuck\" was waiting at: sleep that ignores unblocking (it never finished, even when unblocked)");
 }
 
 TEST_CASE("killed at the deadline is timed out") {
