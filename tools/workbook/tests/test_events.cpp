@@ -1,15 +1,51 @@
 // Reading the test main's event file (tests/support/events.hpp): what a
-// finished run, a crashed one and a timed-out one leave behind.
+// finished run, a crashed one and a timed-out one leave behind, as recorded,
+// and as the real test main writes it for event_fixture.cpp's cases.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <string>
 
+#include "files.hpp"
+#include "process.hpp"
+#include "scratch_dir.hpp"
 #include "verdict.hpp"
 
 namespace {
 
 workbook::TestEvents read(std::string_view json_lines) {
     return workbook::read_test_events(json_lines, "/repo/build", "/repo");
+}
+
+// Runs one case of event_fixture.cpp as the CLI runs a test binary and
+// returns what the CLI makes of it, the events as written, and the verdict.
+struct FixtureRun {
+    std::string events;
+    workbook::Verdict verdict;
+};
+
+FixtureRun run_fixture(const std::string& test_case) {
+    const char* fixture = std::getenv("WORKBOOK_EVENT_FIXTURE");
+    REQUIRE_MESSAGE(fixture != nullptr, "run by meson, which names the fixture in WORKBOOK_EVENT_FIXTURE");
+    const workbook::testing::ScratchDir scratch;
+    const auto events_file = scratch.path() / "events.jsonl";
+    workbook::ProcessOptions options;
+    options.deadline = std::chrono::seconds(20);
+    options.environment = {{"WORKBOOK_EVENTS", events_file.string()}, {"WORKBOOK_TEST_TIMEOUT", "1"}};
+    const workbook::ProcessResult result =
+        workbook::run_captured({fixture, "-tc=" + test_case, "--abort-after=1"}, options);
+    workbook::TestRun run;
+    run.output = result.output;
+    run.events = workbook::read_file(events_file);
+    run.exited = result.exited;
+    run.exit_code = result.exit_code;
+    run.signal = result.signal;
+    run.killed_at_deadline = result.timed_out;
+    INFO(run.output);
+    INFO(run.events);
+    return {run.events, workbook::verdict_from_test_run(run, "/repo/build", "/repo")};
 }
 
 }  // namespace
@@ -90,4 +126,43 @@ TEST_CASE("garbage, blank lines and unknown events are skipped; MESSAGE and WARN
     CHECK(events.unreadable_lines == 2);
     CHECK_FALSE(events.failure);
     CHECK_FALSE(events.run_started);
+}
+
+TEST_CASE("round trip: a wrong reply is failing, with expected, got and the wire") {
+    const auto [events, verdict] = run_fixture("a wrong reply");
+    INFO(events);
+    CHECK(verdict.kind == workbook::VerdictKind::failing);
+    REQUIRE(verdict.failure);
+    CHECK(verdict.failure->test_name == "a wrong reply");
+    CHECK(verdict.failure->assertion == R"(CHECK( client.recv_exact(2) == "ho" ))");
+    CHECK(verdict.failure->got == R"("hi")");
+    CHECK(verdict.failure->expected == R"("ho")");
+    REQUIRE(verdict.failure->wire.size() == 2);
+    CHECK(verdict.failure->wire[1] == R"(test received "hi" (2 bytes))");
+    REQUIRE(verdict.counts);
+    CHECK(verdict.counts->failed == 1);
+}
+
+TEST_CASE("round trip: a stub's todo is not started") {
+    const auto [events, verdict] = run_fixture("a stub");
+    INFO(events);
+    CHECK(verdict.kind == workbook::VerdictKind::not_started);
+    CHECK(verdict.summary == "serve is not written yet (accept, then answer)");
+}
+
+TEST_CASE("round trip: the watchdog's timeout names the case, the subcase and the step") {
+    const auto [events, verdict] = run_fixture("a hang");
+    INFO(events);
+    CHECK(verdict.kind == workbook::VerdictKind::timed_out);
+    CHECK(verdict.summary == "test \"a hang / in a subcase\" was still running after 1 s; it was waiting at: waiting for nothing");
+}
+
+TEST_CASE("round trip: a signal doctest does not catch is crashed, in the case it was running") {
+    const auto [events, verdict] = run_fixture("a SIGPIPE");
+    INFO(events);
+    CHECK(events.find("run_end") == std::string::npos);
+    CHECK(verdict.kind == workbook::VerdictKind::crashed);
+    CHECK(verdict.summary.starts_with("SIGPIPE"));
+    REQUIRE(verdict.failure);
+    CHECK(verdict.failure->test_name == "a SIGPIPE");
 }
