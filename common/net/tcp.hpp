@@ -46,8 +46,8 @@ struct Accepted {
 //    ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH);
 //  - a signal: EINTR is retried, unless `stop()` is true (by default
 //    net::stop_requested(): a handler installed without SA_RESTART recorded
-//    Ctrl-C); then `error` is EINTR and the caller's loop gets to stop. Pass your
-//    own predicate if you installed your own handlers (sort-server counts its own).
+//    Ctrl-C); then `error` is EINTR and the caller's loop gets to stop. A program
+//    with handlers of its own passes its own predicate.
 // Anything else (EMFILE, EBADF, EINVAL ...) is the server's own problem and is
 // thrown as std::system_error("accept"). (Running out of descriptors without
 // dying or spinning is chapter 11's subject.)
