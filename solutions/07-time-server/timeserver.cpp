@@ -118,11 +118,12 @@ Clock::time_point ask_over_tcp(const std::string& host, std::uint16_t port, mill
 Clock::time_point ask_over_udp(const std::string& host, std::uint16_t port, steady_clock::time_point deadline) {
     const auto endpoints = net::resolve(host, std::to_string(port), net::udp_hints(AI_NUMERICSERV));
     const net::Endpoint& server = endpoints.front();
-    const net::Fd sock{net::check(::socket(server.family, server.socktype, server.protocol), "socket")};
+    const net::Fd sock{net::check(::socket(server.family, server.socktype | SOCK_CLOEXEC, server.protocol), "socket")};
     // A connected UDP socket hears only from the server, and learns of an
     // ICMP "port unreachable" as ECONNREFUSED.
     if (::connect(sock.get(), server.address.get(), server.address.length) < 0) {
-        net::throw_errno(fmt::format("connect {}", net::to_string(server.address)));
+        const int err = errno;  // before formatting allocates
+        net::throw_errno(fmt::format("connect {}", net::to_string(server.address)), err);
     }
     net::check(::send(sock.get(), nullptr, 0, 0), "send");  // RFC 868: an empty datagram asks
     std::array<std::uint8_t, 16> reply{};  // room for more than 4, to catch a wrong-sized reply
