@@ -63,18 +63,11 @@ public:
         }
     }
 
-    void case_started(std::string name) {
+    // The running case ("" between cases); entering it again (doctest does, once
+    // per subcase path) starts its subcases afresh.
+    void set_case(std::string name) {
         const std::lock_guard lock(mutex_);
         case_name_ = std::move(name);
-        subcases_.clear();
-    }
-    void case_ended() {
-        const std::lock_guard lock(mutex_);
-        case_name_.clear();
-        subcases_.clear();
-    }
-    void subcases_cleared() {
-        const std::lock_guard lock(mutex_);
         subcases_.clear();
     }
     void subcase_entered(std::string name) {
@@ -233,11 +226,11 @@ struct EventListener : doctest::IReporter {
     }
 
     void test_case_start(const doctest::TestCaseData& data) override {
-        EventLog::instance().case_started(data.m_name);
+        EventLog::instance().set_case(data.m_name);
         EventLog::instance().write({{"event", "case_start"}, {"file", data.m_file.c_str()}, {"line", data.m_line}});
     }
 
-    void test_case_reenter(const doctest::TestCaseData&) override { EventLog::instance().subcases_cleared(); }
+    void test_case_reenter(const doctest::TestCaseData& data) override { EventLog::instance().set_case(data.m_name); }
 
     void test_case_end(const doctest::CurrentTestCaseStats& stats) override {
         EventLog::instance().write({{"event", "case_end"},
@@ -245,7 +238,7 @@ struct EventListener : doctest::IReporter {
                                     {"seconds", stats.seconds},
                                     {"asserts", stats.numAssertsCurrentTest},
                                     {"asserts_failed", stats.numAssertsFailedCurrentTest}});
-        EventLog::instance().case_ended();
+        EventLog::instance().set_case({});
     }
 
     void test_case_exception(const doctest::TestCaseException& thrown) override {
