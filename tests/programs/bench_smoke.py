@@ -60,6 +60,38 @@ def corrupting_server():
     return listener.getsockname()[1]
 
 
+def servers_left():
+    """Processes still running the asyncio peer (compare must stop every one)."""
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if os.path.abspath(ASYNCIO_ECHO).encode() in cmdline.read():
+                    left.append(pid)
+        except OSError:
+            pass  # gone meanwhile
+    return left
+
+
+def check_compare():
+    """compare starts two servers, measures both, prints the table, stops both."""
+    build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(LOAD))))
+    result = run([sys.executable, COMPARE, "--build", build,
+                  "--server", f"asyncio={sys.executable} {os.path.abspath(ASYNCIO_ECHO)}",
+                  "--server", f"02={os.path.abspath(ECHO_SERVER)}",
+                  "--connections", "2", "--duration", "0.3", "--repeat", "1", "--idle", "3"], timeout=DEADLINE * 6)
+    table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    if result.returncode != 0 or len(table) != 3:
+        fail(f"compare: status {result.returncode}, expected a header and 2 rows\n"
+             f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}")
+    if not re.match(r"\| asyncio \| [\d,]+/s ×1\.00 \| [\d.]+ MiB, 1 thread, ", table[1]):
+        fail(f"compare: the asyncio row reads {table[1]!r}")
+    if "(1 of 2 never answered)" not in table[2]:
+        fail(f"compare: lesson 02's row should say one of two connections was never answered: {table[2]!r}")
+    if left := servers_left():
+        fail(f"compare left servers running: pids {left}")
+
+
 def main():
     # Lesson 02's server serves one client at a time: one connection is served,
     # and of three, two are never answered (and load says so, status 1).
@@ -91,6 +123,9 @@ def main():
     refused = run([LOAD, "pingpong", "--host", "192.0.2.1", "--port", "80"])
     if refused.returncode != 2 or "refusing to load 192.0.2.1" not in refused.stderr:
         fail(f"a target that is not loopback: status {refused.returncode}, stderr {refused.stderr!r}")
+
+    if COMPARE:
+        check_compare()
 
     print("ok: load measured echo-server and the asyncio peer, caught a wrong byte and unserved "
           "connections, read /proc, refused a remote target")
