@@ -24,7 +24,8 @@
 namespace {
 
 // Sends back everything the client sends, until it closes its side.
-void echo_until_closed(const net::Fd& client) {
+// `narrate` false (--quiet) keeps the per-call lines out, for tools/bench.
+void echo_until_closed(const net::Fd& client, bool narrate) {
     char buffer[4096];
     for (;;) {
         const ssize_t received = ::recv(client.get(), buffer, sizeof buffer, 0);
@@ -38,10 +39,14 @@ void echo_until_closed(const net::Fd& client) {
             net::throw_errno("recv");
         }
         if (received == 0) {
-            net::log::step("recv() = 0: the client closed its side (EOF)");
+            if (narrate) {
+                net::log::step("recv() = 0: the client closed its side (EOF)");
+            }
             return;
         }
-        net::log::step("recv() = {} bytes", received);
+        if (narrate) {
+            net::log::step("recv() = {} bytes", received);
+        }
 
         // send() may take fewer bytes than offered; loop until all are gone.
         // (Chapter 03 is about exactly this.)
@@ -56,12 +61,15 @@ void echo_until_closed(const net::Fd& client) {
             }
             sent += n;
         }
-        net::log::step("send() = {} bytes back", sent);
+        if (narrate) {
+            net::log::step("send() = {} bytes back", sent);
+        }
     }
 }
 
 int serve(const net::Args& args) {
     net::stop_on_signals();
+    const bool narrate = !args.flag("--quiet");
 
     // 1. Resolve where to listen: --host (127.0.0.1 by default) and --port.
     const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints(AI_PASSIVE));
@@ -107,16 +115,20 @@ int serve(const net::Args& args) {
             net::throw_errno("accept", err);
         }
         net::Fd client{fd};
-        net::log::step("accept() = fd {} from {}", client.get(), net::to_string(reinterpret_cast<sockaddr&>(peer)));
+        if (narrate) {
+            net::log::step("accept() = fd {} from {}", client.get(), net::to_string(reinterpret_cast<sockaddr&>(peer)));
+        }
 
         try {
-            echo_until_closed(client);
+            echo_until_closed(client, narrate);
         } catch (const std::system_error& error) {
             // One client's trouble (a reset, say) must not stop the server.
             net::log::warn("client {}: {}", net::to_string(reinterpret_cast<sockaddr&>(peer)), error.what());
         }
         // 6. close(): the Fd's destructor does it when `client` goes out of scope.
-        net::log::step("close(fd {})", client.get());
+        if (narrate) {
+            net::log::step("close(fd {})", client.get());
+        }
     }
     net::log::info("stopping: signal received");
     return 0;
@@ -129,6 +141,7 @@ int main(int argc, char** argv) {
         .program = "echo-server",
         .summary = "Echoes back whatever each TCP client sends, one client after another,\n"
                    "printing every system call. Stop it with Ctrl-C.",
+        .options = {{"--quiet", "", "no per-call narration (for tools/bench)"}},
     };
     return net::run_main(argc, argv, usage, serve);
 }

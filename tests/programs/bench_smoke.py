@@ -95,14 +95,15 @@ def check_compare():
 def main():
     # Lesson 02's server serves one client at a time: one connection is served,
     # and of three, two are never answered (and load says so, status 1).
-    echo = Server([ECHO_SERVER, "--port", "0"])
+    echo = Server([ECHO_SERVER, "--port", "0", "--quiet"])
     fields = load("pingpong", "--port", str(echo.port), "--connections", "1", *SHORT)
     expect(fields, connections=1, size=64, unanswered=0, failed=0, mismatches=0, ok=1)
     if int(fields["round_trips"]) < 10:
         fail(f"only {fields['round_trips']} round trips in 0.5 s against echo-server")
     fields = load("pingpong", "--port", str(echo.port), "--connections", "3", *SHORT, expect_status=1)
     expect(fields, unanswered=2, failed=0, mismatches=0, ok=0)
-    echo.stop()
+    if "recv()" in echo.stop():
+        fail("echo-server --quiet still narrated every call", echo)
 
     # The asyncio peer serves many at once, messages larger than one recv too.
     peer = Server([sys.executable, ASYNCIO_ECHO, "--port", "0", "--quiet"])
