@@ -6,7 +6,7 @@
 //
 // daytime sends a line and closes. time sends 4 bytes, then waits for the
 // client to close first (RFC 868's order), at most --timeout ms. How it waits
-// (wait-for-close.cpp):
+// (wait-for-close.hpp):
 //   --timeout-style poll     one deadline for the whole wait (the default)
 //   --timeout-style sockopt  SO_RCVTIMEO, Python's settimeout: per recv call
 //   --timeout 0              for ever: one silent client freezes the server
@@ -48,11 +48,11 @@ void serve_client(int client, const Settings& settings) {
     }
     // RFC 868: the client closes first. How long will we wait for it?
     if (settings.timeout.count() == 0) {
-        (void)wait_for_ever(client);
+        (void)wait_for_close::for_ever(client);
     } else if (settings.sockopt_style) {
-        wait_with_sockopt(client, settings.timeout);
+        wait_for_close::with_sockopt(client, settings.timeout);
     } else {
-        wait_with_deadline(client, settings.timeout);
+        wait_for_close::with_deadline(client, settings.timeout);
     }
 }
 
