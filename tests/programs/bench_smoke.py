@@ -10,6 +10,7 @@ a deadline.
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 
@@ -21,9 +22,17 @@ COMPARE = sys.argv[4] if len(sys.argv) > 4 else None
 SHORT = ["--duration", "0.5", "--warmup", "0.1"]
 
 
+def timed_run(command, timeout):
+    """run(), but a program still running at `timeout` is a failure that says so."""
+    try:
+        return run(command, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        fail(f"{' '.join(command)}: still running after {timeout:g} s\n--- stdout so far\n{expired.stdout}")
+
+
 def load(*arguments, expect_status=0):
     """Runs load; returns its key=value line as a dict."""
-    result = run([LOAD, *arguments], timeout=DEADLINE * 2)
+    result = timed_run([LOAD, *arguments], timeout=DEADLINE * 2)
     if result.returncode != expect_status:
         fail(f"load {' '.join(arguments)}: status {result.returncode}, expected {expect_status}\n"
              f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}")
@@ -76,10 +85,10 @@ def servers_left():
 def check_compare():
     """compare starts two servers, measures both, prints the table, stops both."""
     build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(LOAD))))
-    result = run([sys.executable, COMPARE, "--build", build,
+    result = timed_run([sys.executable, COMPARE, "--build", build,
                   "--server", f"asyncio={sys.executable} {os.path.abspath(ASYNCIO_ECHO)}",
                   "--server", f"02={os.path.abspath(ECHO_SERVER)}",
-                  "--connections", "2", "--duration", "0.3", "--repeat", "1", "--idle", "3"], timeout=DEADLINE * 6)
+                  "--connections", "2", "--duration", "0.3", "--repeat", "1", "--idle", "3"], timeout=60)
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     if result.returncode != 0 or len(table) != 3:
         fail(f"compare: status {result.returncode}, expected a header and 2 rows\n"
