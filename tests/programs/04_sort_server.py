@@ -14,6 +14,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 from lesson_program import Server, fail, read_to_eof, run  # noqa: E402
 
 DEADLINE = 10.0
+SLOW_DEADLINE = 40.0  # the rude client's 30 s, and room to exit
+
+
+def rude_client(client_path, port):
+    """A sort-client that sends 5 MB of lines and hangs up after 1000 bytes of the
+    reply. Receiving and sorting 5 MB takes a while in an ASan build on a busy
+    machine, so it waits up to 30 s for the reply to start (not its default 5 s)."""
+    return [client_path, "--port", str(port), "--generate", "300000", "--hang-up-after", "1000", "--timeout", "30"]
 
 
 def start(server_path, *args):
@@ -54,8 +62,7 @@ def main():
     if ask(server, b"banana\ncherry\napple") != b"apple\nbanana\ncherry\n":
         fail("a raw client that half-closed after an unterminated line did not get the sorted lines", server)
 
-    rude = run([client_path, "--port", str(server.port), "--generate", "300000", "--hang-up-after", "1000"],
-               timeout=DEADLINE)
+    rude = run(rude_client(client_path, server.port), timeout=SLOW_DEADLINE)
     if rude.returncode != 0 or "hanging up after 1000 bytes of the reply" not in rude.stderr:
         fail(f"the rude sort-client: status {rude.returncode}, stderr {rude.stderr!r}", server)
     server.wait_for(r"warning: client \S+: send \(after \d+ of \d+ bytes\): (Broken pipe|Connection reset)",
@@ -106,7 +113,7 @@ def main():
 
     # --plain-send: the client that hangs up mid-reply kills the server.
     fragile = start(server_path, "--port", "0", "--plain-send")
-    run([client_path, "--port", str(fragile.port), "--generate", "300000", "--hang-up-after", "1000"], timeout=DEADLINE)
+    run(rude_client(client_path, fragile.port), timeout=SLOW_DEADLINE)
     try:
         status = fragile.wait(timeout=DEADLINE)
     except subprocess.TimeoutExpired:
