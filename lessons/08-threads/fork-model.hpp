@@ -11,9 +11,12 @@
 #include <ctime>
 #include <exception>
 #include <set>
+#include <string>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <fmt/core.h>
 
 #include "net/address.hpp"
 #include "net/error.hpp"
@@ -69,8 +72,19 @@ inline void forget_collected(std::set<pid_t>& children) {
     std::erase_if(children, [](pid_t child) { return ::waitpid(child, nullptr, WNOHANG) != 0; });
 }
 
-inline void serve_process_per_client(int listener, const Service& service, std::chrono::milliseconds grace) {
-    install_child_collector();
+// `collect` false (--no-collect) leaves out the SIGCHLD handler, so that
+// every child that has ended stays a zombie until the server stops.
+inline std::string children_text(std::size_t count) {
+    return fmt::format("{} {}", count, count == 1 ? "child" : "children");
+}
+
+inline void serve_process_per_client(int listener, const Service& service, std::chrono::milliseconds grace,
+                                     bool collect = true) {
+    if (collect) {
+        install_child_collector();
+    } else {
+        net::log::warn("no SIGCHLD handler (--no-collect): ended children stay zombies (see: ps --ppid {})", ::getpid());
+    }
     std::set<pid_t> children;
     while (!net::stop_requested()) {
         net::Accepted client = net::accept_client(listener);
@@ -88,7 +102,9 @@ inline void serve_process_per_client(int listener, const Service& service, std::
         }
         // The parent: the child has its own copy of the socket; close ours.
         children.insert(child);
-        forget_collected(children);
+        if (collect) {
+            forget_collected(children);
+        }
         if (!service.quiet) {
             net::log::step("accept() from {}, fork() = pid {} serves it ({} running)", who, child,
                            children.size());
@@ -103,7 +119,7 @@ inline void serve_process_per_client(int listener, const Service& service, std::
     sigaddset(&child_signal, SIGCHLD);
     net::check(::sigprocmask(SIG_BLOCK, &child_signal, nullptr), "sigprocmask");
     net::log::info("stopping: no new clients; waiting up to {} ms for {}", grace.count(),
-                   net::plural(children.size(), "child process"));
+                   children_text(children.size()));
     const auto give_up = std::chrono::steady_clock::now() + grace;
     for (forget_collected(children); !children.empty(); forget_collected(children)) {
         const auto left = give_up - std::chrono::steady_clock::now();
@@ -116,7 +132,7 @@ inline void serve_process_per_client(int listener, const Service& service, std::
     }
     if (!children.empty()) {
         // Still unfinished, so still ours: the pid cannot belong to anyone else.
-        net::log::warn("ending {} still serving after the grace period", net::plural(children.size(), "child"));
+        net::log::warn("ending {} still serving after the grace period", children_text(children.size()));
         for (const pid_t child : children) {
             ::kill(child, SIGTERM);
         }

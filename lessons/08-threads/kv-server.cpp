@@ -14,7 +14,8 @@
 //   --model pool     N worker threads and a bounded queue (pool-model.hpp), the default
 //
 // --echo serves plain echo instead (the same models, for tools/bench), --quiet
-// stops the per-call narration, --unlocked drops the store's mutex (lost updates).
+// stops the per-call narration, --unlocked drops the store's mutex (lost updates),
+// --no-collect drops fork's SIGCHLD handler (zombies).
 // Ctrl-C stops accepting, lets the clients in flight finish (up to --grace-ms),
 // joins every thread, collects every child, and exits 0.
 #include <chrono>
@@ -79,7 +80,7 @@ int run(const net::Args& args) {
     } else if (model == "thread") {
         kv::serve_thread_per_client(listener.get(), service, grace);
     } else if (model == "fork") {
-        kv::serve_process_per_client(listener.get(), service, grace);
+        kv::serve_process_per_client(listener.get(), service, grace, !args.flag("--no-collect"));
     } else {
         kv::serve_pool(listener.get(), service, workers, queue, grace);
     }
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
                     {"--grace-ms", "MS", "on Ctrl-C, how long clients in flight may take to finish", "2000"},
                     {"--echo", "", "serve plain echo instead of the store (for tools/bench)"},
                     {"--quiet", "", "no per-call narration"},
-                    {"--unlocked", "", "no mutex around the store (shows lost updates)"}},
+                    {"--unlocked", "", "no mutex around the store (shows lost updates)"},
+                    {"--no-collect", "", "--model fork without the SIGCHLD handler (shows zombies)"}},
     };
     return net::run_main(argc, argv, usage, run);
 }

@@ -162,6 +162,28 @@ def check_echo_model(path, model):
         fail(f"--quiet still narrates each call:\n{output}", server)
 
 
+def check_zombies_show(path):
+    """Without the SIGCHLD handler (--no-collect) the children that ended stay
+    zombies: proof that the zombie check above can see one."""
+    server = Server([path, "--port", "0", "--model", "fork", "--no-collect", "--quiet"], merge_stderr=True)
+    for _ in range(3):
+        c = Client(server)
+        expect(server, "fork --no-collect: QUIT", c.ask("QUIT"), "BYE")
+        read_to_eof(c.sock)
+        c.close()
+    end = time.monotonic() + server.deadline
+    while time.monotonic() < end:
+        zombies = [child for child in children_of(server.process.pid) if state_of(child) == "Z"]
+        if len(zombies) == 3:
+            break
+        time.sleep(0.01)  # polling /proc: the children end on their own schedule
+    else:
+        fail(f"fork --no-collect: expected 3 zombie children, found {zombies}", server)
+    output = server.stop()
+    if "every child collected" not in output:
+        fail("fork --no-collect: the stop did not collect the zombies", server)
+
+
 def check_grace(path):
     server = Server([path, "--port", "0", "--grace-ms", "300"], merge_stderr=True)
     silent = Client(server)
@@ -181,6 +203,7 @@ def main():
     for model in ("pool", "thread", "fork", "one"):
         check_kv_model(path, model)
         check_echo_model(path, model)
+    check_zombies_show(path)
     check_grace(path)
     print("ok: kv-server in every model: hostile clients, protocol, concurrency, fork state and zombies, "
           "bounded pool threads, echo, graceful Ctrl-C")
