@@ -69,17 +69,9 @@ def corrupting_server():
     return listener.getsockname()[1]
 
 
-def servers_left():
-    """Processes still running the asyncio peer (compare must stop every one)."""
-    left = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                if os.path.abspath(ASYNCIO_ECHO).encode() in cmdline.read():
-                    left.append(pid)
-        except OSError:
-            pass  # gone meanwhile
-    return left
+def still_running(pids):
+    """The pids among these that are still running (or not yet reaped)."""
+    return [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
 
 
 def check_compare():
@@ -88,7 +80,7 @@ def check_compare():
     result = timed_run([sys.executable, COMPARE, "--build", build,
                   "--server", f"asyncio={sys.executable} {os.path.abspath(ASYNCIO_ECHO)}",
                   "--server", f"02={os.path.abspath(ECHO_SERVER)}",
-                  "--connections", "2", "--duration", "0.3", "--repeat", "1", "--idle", "3"], timeout=60)
+                  "--connections", "2", "--duration", "0.3", "--repeat", "1", "--idle", "3", "--verbose"], timeout=60)
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     if result.returncode != 0 or len(table) != 3:
         fail(f"compare: status {result.returncode}, expected a header and 2 rows\n"
@@ -97,7 +89,10 @@ def check_compare():
         fail(f"compare: the asyncio row reads {table[1]!r}")
     if "(1 of 2 never answered)" not in table[2]:
         fail(f"compare: lesson 02's row should say one of two connections was never answered: {table[2]!r}")
-    if left := servers_left():
+    started = re.findall(r"started \S+: pid (\d+)", result.stderr)
+    if len(started) != 2:
+        fail(f"compare --verbose should name the two servers it started:\n{result.stderr}")
+    if left := still_running(started):
         fail(f"compare left servers running: pids {left}")
 
 

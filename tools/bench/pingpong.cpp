@@ -174,10 +174,25 @@ private:
         ++connection.completed;
         if (connection.started >= measure_from_) {
             ++result_.round_trips;
-            result_.latencies_ns.push_back(static_cast<std::uint64_t>(
+            record_latency(static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - connection.started).count()));
         }
         begin_round_trip(i, now);
+    }
+
+    // Keeps every latency up to a few million, then a uniform sample of them
+    // (reservoir sampling), so that a long run's memory stays bounded (40 MB).
+    void record_latency(std::uint64_t ns) {
+        constexpr std::size_t kept = 5'000'000;
+        auto& latencies = result_.latencies_ns;
+        if (latencies.size() < kept) {
+            latencies.push_back(ns);
+            return;
+        }
+        const std::uint64_t slot = mix(sampler_) % result_.round_trips;
+        if (slot < kept) {
+            latencies[slot] = ns;
+        }
     }
 
     void fail(std::size_t i, std::string what) {
@@ -193,6 +208,7 @@ private:
     std::vector<Connection> connections_;
     std::vector<unsigned char> scratch_;
     Clock::time_point measure_from_;
+    std::uint64_t sampler_ = 1;
     PingpongResult result_;
 };
 
