@@ -75,6 +75,15 @@ private:
     bool closed_ = false;
 };
 
+// Reads and drops whatever the client has already sent, without waiting.
+// Closing a socket with unread bytes sends a reset instead of a FIN, and a
+// reset can make the client's kernel throw away our "ERR busy" unread.
+inline void discard_unread(int fd) {
+    char ignored[4096];
+    while (::recv(fd, ignored, sizeof ignored, MSG_DONTWAIT) > 0) {
+    }
+}
+
 inline void work(ClientQueue& queue, InFlight& in_flight, const Service& service) {
     while (std::optional<Waiting> client = queue.pop()) {
         const int fd = client->connection.get();
@@ -134,6 +143,7 @@ inline void serve_pool(int listener, const Service& service, std::size_t workers
         constexpr std::string_view busy = "ERR busy\n";
         [[maybe_unused]] const ssize_t sent =
             ::send(waiting.connection.get(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        discard_unread(waiting.connection.get());
     }
 
     net::log::info("stopping: no new clients; the workers finish theirs (up to {} ms)", grace.count());

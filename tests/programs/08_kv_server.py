@@ -121,8 +121,9 @@ def check_kv_model(path, model):
         crowd = [Client(server) for _ in range(20)]
         for c in crowd:
             c.sock.sendall(b"INCR crowd\nQUIT\n")
+        # 4 workers + the accepting thread (+ 1 that ThreadSanitizer adds in its build).
         threads = threads_of(server.process.pid)
-        if threads != 4 + 1:
+        if not 4 + 1 <= threads <= 4 + 2:
             fail(f"pool --workers 4: {threads} threads with 20 clients connected, expected 5", server)
         answers = []
         for c in crowd:
@@ -199,12 +200,15 @@ def check_grace(path):
 
 
 def main():
-    path = sys.argv[1]
-    for model in ("pool", "thread", "fork", "one"):
+    """08_kv_server.py KV_SERVER [MODEL...]: the models to check (all four by default)."""
+    path, models = sys.argv[1], sys.argv[2:] or ["pool", "thread", "fork", "one"]
+    for model in models:
         check_kv_model(path, model)
         check_echo_model(path, model)
-    check_zombies_show(path)
-    check_grace(path)
+    if "fork" in models:
+        check_zombies_show(path)
+    if "pool" in models:
+        check_grace(path)
     print("ok: kv-server in every model: hostile clients, protocol, concurrency, fork state and zombies, "
           "bounded pool threads, echo, graceful Ctrl-C")
     return 0
