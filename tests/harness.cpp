@@ -344,3 +344,29 @@ TEST_CASE("UdpServer with a UdpPeer body: a scripted fake server answers the sen
     fake.join();
     CHECK(fake.socket().transcript().find("\"reply to ask\"") != std::string::npos);
 }
+
+TEST_CASE("BackgroundUdpServer: a server loop with an InterruptStorm on its thread answers, then stops") {
+    harness::BackgroundUdpServer server([](int socket, const std::atomic<bool>& stop) {
+        const harness::InterruptStorm storm(::pthread_self());
+        std::size_t answered = 0;
+        char buffer[512];
+        while (!stop.load()) {
+            net::Address from;
+            from.length = sizeof from.storage;
+            const ssize_t n = ::recvfrom(socket, buffer, sizeof buffer, 0, from.get(), &from.length);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                net::throw_errno("recvfrom");
+            }
+            net::check(::sendto(socket, buffer, static_cast<std::size_t>(n), 0, from.get(), from.length), "sendto");
+            ++answered;
+        }
+        return answered;
+    });
+    harness::UdpPeer client;
+    client.send_to(server.address(), "ping");
+    CHECK(client.receive(std::chrono::milliseconds(2000), "the echo").bytes == "ping");
+    CHECK(server.stop() == 1);
+}
