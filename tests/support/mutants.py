@@ -344,7 +344,11 @@ def cmd_run(patch_file, binary):
     survived = 0
     for case, expected in patch.killed_by:
         pattern = filter_pattern(case)
-        names = doctest_names(binary, pattern, env)
+        try:
+            names = doctest_names(binary, pattern, env)
+        except OSError as error:
+            print(f"error: cannot run the mutant's tests: {error}")
+            return 1
         if names != [case]:
             print(f"error: the filter {pattern!r} picks {names} from {binary}, not exactly {case!r}: "
                   f"check the Killed-by line of {patch_file}")

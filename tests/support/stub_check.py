@@ -108,6 +108,9 @@ def check(exercise_dir, binary, pristine):
     prefix = f"pristine-{exercise_dir.name}-"
     built = {p.name.removeprefix(prefix): sha256(p) if p.exists() else None for p in pristine}
     if not recorded or any(built.get(name) != digest for name, digest in recorded.items()):
+        if recorded and not edited:
+            print(f"error: the pristine stub in the build folder is not the one exercise.json records: build first")
+            return 1
         print(f"skipped: edited by you ({where or 'exercise.json'}) and no pristine copy in git history; "
               f"the pristine stub is checked in CI")
         return SKIP
