@@ -45,11 +45,9 @@ SelfPipe::SelfPipe() {
     net::check(::sigaction(SIGTERM, &action, nullptr), "sigaction SIGTERM");
 }
 
-SelfPipe::~SelfPipe() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    signal_pipe.store(-1);
-}
+// The handlers stay: a second Ctrl-C while the program closes its clients
+// must not kill it half-way. They write to -1 from now on (EBADF, harmless).
+SelfPipe::~SelfPipe() { signal_pipe.store(-1); }
 
 bool SelfPipe::drain() const {
     bool signalled = false;
