@@ -49,18 +49,18 @@ inline void serve_thread_per_client(int listener, const Service& service, std::c
         ClientThread& slot = threads.emplace_back();
         try {
             slot.thread = start_thread_without_stop_signals(
-            [&service, &in_flight, &slot, fd = std::move(client.connection), who]() mutable {
-                try {
-                    serve(fd.get(), service, who);
-                } catch (const std::exception& error) {
-                    if (!service.quiet) {
-                        net::log::warn("client {}: {}", who, error.what());
+                [&service, &in_flight, &slot, connection = std::move(client.connection), who]() mutable {
+                    try {
+                        serve(connection.get(), service, who);
+                    } catch (const std::exception& error) {
+                        if (!service.quiet) {
+                            net::log::warn("client {}: {}", who, error.what());
+                        }
                     }
-                }
-                in_flight.remove(fd.get());
-                fd.reset();
-                slot.finished.store(true);
-            });
+                    in_flight.remove(connection.get());  // before the close: the number can be reused
+                    connection.reset();
+                    slot.finished.store(true);
+                });
         } catch (const std::system_error& error) {
             // No thread to be had (EAGAIN: the limit of threads or memory is
             // reached): this client is dropped, the server carries on.
