@@ -9,9 +9,11 @@ a deadline.
     bench_smoke.py LOAD ECHO_SERVER ASYNCIO_ECHO_PY COMPARE"""
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -75,9 +77,11 @@ def still_running(pids):
 
 
 def check_compare():
-    """compare starts two servers, measures both, prints the table, stops both."""
+    """compare starts two servers, measures both, prints the table, draws the
+    plot (or says how to get one), stops both."""
     build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(LOAD))))
-    result = timed_run([sys.executable, COMPARE, "--build", build,
+    svg = os.path.join(tempfile.mkdtemp(prefix="bench-smoke-"), "scaling.svg")
+    result = timed_run([sys.executable, COMPARE, "--build", build, "--svg", svg, "--points", "1,2",
                   "--server", f"asyncio={sys.executable} {os.path.abspath(ASYNCIO_ECHO)}",
                   "--server", f"02={os.path.abspath(ECHO_SERVER)}",
                   "--connections", "2", "--duration", "0.3", "--repeat", "1", "--idle", "3", "--verbose"], timeout=60)
@@ -89,6 +93,9 @@ def check_compare():
         fail(f"compare: the asyncio row reads {table[1]!r}")
     if "(1 of 2 never answered)" not in table[2]:
         fail(f"compare: lesson 02's row should say one of two connections was never answered: {table[2]!r}")
+    if not (os.path.exists(svg) and "<svg" in open(svg).read()) and "note: no plot: install gnuplot" not in result.stderr:
+        fail(f"compare --svg neither wrote {svg} nor said how to get a plot:\n{result.stderr}")
+    shutil.rmtree(os.path.dirname(svg))
     started = re.findall(r"started \S+: pid (\d+)", result.stderr)
     if len(started) != 2:
         fail(f"compare --verbose should name the two servers it started:\n{result.stderr}")

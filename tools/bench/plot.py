@@ -8,7 +8,8 @@ import tempfile
 
 
 def plot_scaling(curves, svg):
-    """curves: {server name: [(connections, round trips/s or None)]}; writes svg."""
+    """curves: {server name: [(connections, round trips/s or None)]}; writes svg.
+    A None (no figure: not every connection was served) leaves a gap."""
     curves = {name: [(x, y) for x, y in points if y is not None] for name, points in curves.items()}
     if shutil.which("gnuplot"):
         with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as data:
@@ -16,7 +17,7 @@ def plot_scaling(curves, svg):
                 data.write(f'"{name}"\n' + "".join(f"{x} {y}\n" for x, y in points) + "\n\n")
         lines = ", ".join(f"'{data.name}' index {i} with linespoints title columnheader(1)" for i in range(len(curves)))
         script = (f"set terminal svg size 800,500 dynamic; set output '{svg}'; set logscale x; "
-                  "set xlabel 'connections'; set ylabel 'round trips/s'; set key outside right; "
+                  "set yrange [0:*]; set xlabel 'connections'; set ylabel 'round trips/s'; set key outside right; "
                   f"set title 'echo ping-pong, median of runs'; plot {lines}")
         try:
             subprocess.run(["gnuplot", "-e", script], check=True)
@@ -36,6 +37,7 @@ def plot_scaling(curves, svg):
         for name, points in curves.items():
             pyplot.plot([x for x, _ in points], [y for _, y in points], marker="o", label=name)
         pyplot.xscale("log")
+        pyplot.ylim(bottom=0)
         pyplot.xlabel("connections")
         pyplot.ylabel("round trips/s")
         pyplot.title("echo ping-pong, median of runs")
