@@ -32,7 +32,7 @@ void serve_tcp_client([[maybe_unused]] net::Fd client, [[maybe_unused]] Service 
     net::todo("serve_tcp_client: send the answer; for time, wait (at most timeout in all) for the client to close");
 }
 
-std::size_t serve_udp([[maybe_unused]] int socket, [[maybe_unused]] Service service,
+std::size_t serve_udp([[maybe_unused]] int fd, [[maybe_unused]] Service service,
                       [[maybe_unused]] const std::atomic<bool>& stop) {
     net::todo("serve_udp: recvfrom, sendto the answer back to that address, until stop");
 }

@@ -93,7 +93,7 @@ void serve_tcp_client(net::Fd client, Service service, std::chrono::milliseconds
 // whoever sets it then signals this thread (a handler without SA_RESTART),
 // so a blocked recvfrom returns -1 with EINTR: check `stop` again. EINTR
 // while `stop` is false means: receive again.
-std::size_t serve_udp(int socket, Service service, const std::atomic<bool>& stop);
+std::size_t serve_udp(int fd, Service service, const std::atomic<bool>& stop);
 
 // ---- The client's side -----------------------------------------------------
 

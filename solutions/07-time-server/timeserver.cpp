@@ -174,14 +174,14 @@ void serve_tcp_client(net::Fd client, Service service, milliseconds timeout) {
     // daytime: RFC 867 has the server close right away, which the Fd does now.
 }
 
-std::size_t serve_udp(int socket, Service service, const std::atomic<bool>& stop) {
+std::size_t serve_udp(int fd, Service service, const std::atomic<bool>& stop) {
     std::size_t answered = 0;
     char request[512];
     while (!stop.load()) {
         sockaddr_storage peer{};
         socklen_t peer_length = sizeof peer;  // in and out: reset for every call
         const ssize_t n =
-            ::recvfrom(socket, request, sizeof request, 0, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+            ::recvfrom(fd, request, sizeof request, 0, reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;  // the loop condition decides
@@ -191,7 +191,7 @@ std::size_t serve_udp(int socket, Service service, const std::atomic<bool>& stop
         const std::string reply = answer(service, Clock::now());
         ssize_t sent = -1;
         do {
-            sent = ::sendto(socket, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&peer),
+            sent = ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&peer),
                             peer_length);
         } while (sent < 0 && errno == EINTR);
         if (sent < 0) {
