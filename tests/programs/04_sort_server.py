@@ -73,7 +73,10 @@ def main():
     # A graceful stop: SIGTERM while a client is in flight.
     with server.connect() as in_flight:
         in_flight.sendall(b"zebra\n")
-        server.wait_for(r"accept\(\) = fd \d+ from [^\n]*\n(?![\s\S]*close)", "accepting the client in flight")
+        # Its own accept line, by its port: "an accept line with no close after it yet"
+        # could be the previous client's, whose close line the reader had not seen yet.
+        server.wait_for(rf"accept\(\) = fd \d+ from 127\.0\.0\.1:{in_flight.getsockname()[1]}\n",
+                        "accepting the client in flight")
         server.signal(signal.SIGTERM)
         with server.connect() as latecomer:
             in_flight.sendall(b"aardvark\n")
