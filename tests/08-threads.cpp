@@ -300,39 +300,48 @@ TEST_CASE("serve_pool: a handler that throws costs its client, never its worker"
 
 TEST_CASE("serve_pool: a stop lets the client in flight finish, then joins every worker before returning") {
     const int threads_before = thread_count();
-    std::atomic<bool> handler_finished{false};
-    std::atomic<bool> finished_before_return{false};
-    auto server = std::make_unique<PoolServer>([&](int client) {
+    // Shared, not on this stack: a pool that detaches its workers leaves the
+    // handler running after this test case has returned.
+    auto handler_finished = std::make_shared<std::atomic<bool>>(false);
+    auto server = std::make_unique<PoolServer>([handler_finished](int client) {
         fixtures::send_line(client, "ready");
         fixtures::LineReader lines(client);
         if (lines.next() == "go") {
             fixtures::send_line(client, "done");
+            lines.next();  // the client is in flight until it says "bye"
         }
-        handler_finished.store(true);
+        handler_finished->store(true);
     }, lesson08::PoolOptions{.workers = 4, .queue = 4, .grace = 3000ms});
-    LineClient client(server->port());
-    REQUIRE(client.line() == "ready");  // a worker holds it
+    auto client = std::make_unique<LineClient>(server->port());
+    REQUIRE(client->line() == "ready");  // a worker holds it
 
-    auto stopping = std::async(std::launch::async, [&] {
-        const std::size_t served = server->stop(5000ms);
-        finished_before_return.store(handler_finished.load());
-        return served;
-    });
+    PoolServer& running = *server;
+    auto stopping = std::async(std::launch::async, [&running] { return running.stop(5000ms); });
     // Wait until the stop is under way: the accepting thread is asleep
     // waiting for the workers (or serve_pool has already returned).
-    const pid_t accepting = server->thread_id();
+    const pid_t accepting = running.thread_id();
     const harness::Deadline deadline(2000ms);
-    while (!server->returned() && !deadline.expired()) {
+    while (!running.returned() && !deadline.expired()) {
         const harness::ThreadState state = harness::thread_state(accepting);
         if (state.asleep && state.syscall == SYS_futex) {
             break;
         }
         std::this_thread::sleep_for(1ms);  // polling the kernel's view, as harness waits do
     }
-    client.send("go\n");
-    CHECK(client.line() == "done");
+    client->send("go\n");
+    CHECK(client->line() == "done");
+    // The handler still holds its client (it waits for "bye"), so a pool that
+    // drains cannot have returned: give a wrong one time to show it has.
+    if (stopping.wait_for(500ms) == std::future_status::ready || running.returned()) {
+        // Its detached worker is still in the handler: leave the server and
+        // the client alive (leaked) so that it never touches freed memory.
+        static_cast<void>(server.release());
+        static_cast<void>(client.release());
+        FAIL("serve_pool returned while a client was still being served");
+    }
+    client->send("bye\n");
     CHECK(stopping.get() == 1);
-    CHECK_MESSAGE(finished_before_return.load(), "serve_pool returned while a client was still being served");
+    CHECK(handler_finished->load());
     server.reset();
     // The threads that ran the server and the stop end a moment after they
     // report back; the pool's own must already be gone.

@@ -112,14 +112,14 @@ private:
 // a kernel-chosen port; a server stuck in recvfrom is unblocked by
 // shutdown(), which makes recvfrom return 0.
 //
-//     harness::BackgroundUdpServer server([](int socket, const std::atomic<bool>& stop) {
-//         return lesson07::serve_udp(socket, lesson07::Service::time, stop);
+//     harness::BackgroundUdpServer server([](int fd, const std::atomic<bool>& stop) {
+//         return lesson07::serve_udp(fd, lesson07::Service::time, stop);
 //     });
 //     harness::UdpPeer client;
 //     client.send_to(server.address(), "");
 class BackgroundUdpServer {
 public:
-    using Body = std::function<std::size_t(int socket, const std::atomic<bool>& stop)>;
+    using Body = std::function<std::size_t(int fd, const std::atomic<bool>& stop)>;
     explicit BackgroundUdpServer(Body body, std::string_view host = "127.0.0.1");
 
     [[nodiscard]] int fd() const noexcept { return socket_.get(); }

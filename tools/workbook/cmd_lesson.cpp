@@ -83,7 +83,9 @@ std::vector<std::string> lesson_programs(const Context& context, const Lesson& l
     std::vector<std::string> programs;
     std::error_code error;
     for (const auto& entry : std::filesystem::directory_iterator(context.course.lesson_dir(lesson), error)) {
-        if (entry.path().extension() == ".cpp") {
+        // A lesson splits a program into several files when each teaches one
+        // idea; only the file with main() names a program.
+        if (entry.path().extension() == ".cpp" && read_file(entry.path()).find("int main(") != std::string::npos) {
             programs.push_back(entry.path().stem().string());
         }
     }
