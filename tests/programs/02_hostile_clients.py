@@ -3,20 +3,16 @@
 a reset mid-message, a silent one, a megabyte at once): it must log each, drop
 it, keep serving, and still stop cleanly on Ctrl-C. Every wait has a deadline."""
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lesson_program import Server, fail, read_to_eof, survive_hostile_clients  # noqa: E402
+from lesson_program import Server, fail, survive_hostile_clients  # noqa: E402
 
 
 def main():
     server = Server([sys.argv[1], "--port", "0"])
     survive_hostile_clients(server)
-    with server.connect() as sock:
-        sock.sendall(b"still here\n")
-        sock.shutdown(socket.SHUT_WR)
-        echoed = read_to_eof(sock)
+    echoed = server.exchange(b"still here\n")
     if echoed != b"still here\n":
         fail(f"after the hostile clients an ordinary one got {echoed!r} back", server)
     server.stop()

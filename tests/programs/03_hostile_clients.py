@@ -4,11 +4,10 @@ reset in the accept queue, a reset mid-line, a silent one, a megabyte with no
 newline): each must log them, drop them, keep serving, and still stop cleanly
 on Ctrl-C. Every wait has a deadline."""
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lesson_program import Server, fail, read_to_eof, survive_hostile_clients  # noqa: E402
+from lesson_program import Server, fail, survive_hostile_clients  # noqa: E402
 
 
 def naive_reader(path):
@@ -23,10 +22,7 @@ def naive_reader(path):
 def line_echo(path):
     server = Server([path, "--port", "0"])
     survive_hostile_clients(server)
-    with server.connect() as sock:
-        sock.sendall(b"still here\n")
-        sock.shutdown(socket.SHUT_WR)
-        answer = read_to_eof(sock)
+    answer = server.exchange(b"still here\n")
     if answer != b"10 bytes: still here\n":
         fail(f"after the hostile clients line-echo answered an ordinary line with {answer!r}", server)
     server.stop()

@@ -4,20 +4,16 @@ a reset mid-request, a silent one, a megabyte in one line): it must log each,
 drop it, keep serving, and still stop cleanly on Ctrl-C. Every wait has a
 deadline."""
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lesson_program import Server, fail, read_to_eof, survive_hostile_clients  # noqa: E402
+from lesson_program import Server, fail, survive_hostile_clients  # noqa: E402
 
 
 def main():
     server = Server([sys.argv[1], "--port", "0"])
     survive_hostile_clients(server)
-    with server.connect() as sock:
-        sock.sendall(b"pear\napple\n")
-        sock.shutdown(socket.SHUT_WR)
-        answer = read_to_eof(sock)
+    answer = server.exchange(b"pear\napple\n")
     if answer != b"apple\npear\n":
         fail(f"after the hostile clients sort-server answered {answer!r}", server)
     server.stop()

@@ -127,6 +127,13 @@ class Server(Program):
     def connect(self):
         return socket.create_connection(("127.0.0.1", self.port), timeout=self.deadline)
 
+    def exchange(self, request):
+        """One ordinary client: sends `request`, half-closes, returns the whole answer."""
+        with self.connect() as sock:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+            return read_to_eof(sock)
+
     def interrupt_until_exit(self):
         """Ctrl-C, repeated until the server exits: a signal that lands between
         the loop's check and its blocking call (accept(), say) is only noticed
