@@ -132,6 +132,53 @@ struct SocketPair {
     net::Fd b;
 };
 
+// A thread that recv()s from `fd` into got() until EOF. Made with
+// Start::on_release it spins in user space (running, never blocked) until
+// release(). The destructor releases it, shuts `writer` down and joins it.
+class RecordingReader {
+public:
+    enum class Start { now, on_release };
+
+    RecordingReader(int fd, int writer, Start start = Start::now)
+        : writer_(writer), may_read_(start == Start::now), thread_([this, fd] { run(fd); }) {
+        while (tid_.load() == 0) {
+            std::this_thread::yield();
+        }
+    }
+    ~RecordingReader() {
+        release();
+        ::shutdown(writer_, SHUT_RDWR);
+        thread_.join();
+    }
+    RecordingReader(const RecordingReader&) = delete;
+    RecordingReader& operator=(const RecordingReader&) = delete;
+
+    [[nodiscard]] pid_t tid() const { return tid_.load(); }
+    void release() { may_read_.store(true); }
+    [[nodiscard]] const std::string& got() const { return got_; }
+
+private:
+    void run(int fd) {
+        tid_.store(harness::thread_id());
+        while (!may_read_.load()) {
+        }
+        char buffer[64];
+        for (;;) {
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n <= 0) {
+                return;
+            }
+            got_.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+
+    int writer_;
+    std::atomic<pid_t> tid_{0};
+    std::atomic<bool> may_read_;
+    std::string got_;
+    std::thread thread_;  // last: it uses everything above
+};
+
 }  // namespace
 
 TEST_CASE("wait_until_blocked: a thread spinning in user space never counts as blocked") {
@@ -153,41 +200,18 @@ TEST_CASE("wait_until_blocked: a thread spinning in user space never counts as b
 
 TEST_CASE("wait_until_blocked: a thread in recv counts; with a mark, only a sleep after it counts") {
     SocketPair pair;
-    std::atomic<pid_t> tid{0};
-    std::string got;
-    std::thread reader([&] {
-        tid.store(harness::thread_id());
-        char buffer[64];
-        for (;;) {
-            const ssize_t n = ::recv(pair.b.get(), buffer, sizeof buffer, 0);
-            if (n <= 0) {
-                return;
-            }
-            got.append(buffer, static_cast<std::size_t>(n));
-        }
-    });
-    struct JoinOnExit {
-        std::thread& thread;
-        int fd;
-        ~JoinOnExit() {
-            ::shutdown(fd, SHUT_RDWR);
-            thread.join();
-        }
-    } join_on_exit{reader, pair.a.get()};
-    while (tid.load() == 0) {
-        std::this_thread::yield();
-    }
-    harness::wait_until_blocked(tid.load(), "reader blocked in recv", {.in = harness::input_calls()});
-    const harness::ThreadState before = harness::thread_state(tid.load());
+    const RecordingReader reader(pair.b.get(), pair.a.get());
+    harness::wait_until_blocked(reader.tid(), "reader blocked in recv", {.in = harness::input_calls()});
+    const harness::ThreadState before = harness::thread_state(reader.tid());
     CHECK(before.asleep);
     CHECK(before.describe().find("recvfrom") != std::string::npos);
     for (int round = 0; round < 50; ++round) {
-        const auto mark = harness::thread_state(tid.load()).sleeps;
+        const auto mark = harness::thread_state(reader.tid()).sleeps;
         REQUIRE(::send(pair.a.get(), "x", 1, MSG_NOSIGNAL) == 1);
-        harness::wait_until_blocked(tid.load(), "reader took the byte", {.in = harness::input_calls(), .after = mark});
+        harness::wait_until_blocked(reader.tid(), "reader took the byte", {.in = harness::input_calls(), .after = mark});
         // Asleep in recv after the byte was queued: it has read it.
         CHECK(harness::unread_bytes(pair.b.get()) == 0);
-        CHECK(got.size() == static_cast<std::size_t>(round + 1));
+        CHECK(reader.got().size() == static_cast<std::size_t>(round + 1));
     }
 }
 
@@ -195,43 +219,15 @@ TEST_CASE("peer_socket finds the other end; wait_until_taken waits for the reade
     SocketPair pair;
     CHECK(harness::peer_socket(pair.a.get()) == pair.b.get());
     CHECK(harness::peer_socket(pair.b.get()) == pair.a.get());
-    std::atomic<pid_t> tid{0};
-    std::atomic<bool> may_read{false};
-    std::string got;
-    std::thread reader([&] {
-        tid.store(harness::thread_id());
-        while (!may_read.load()) {
-        }
-        char buffer[64];
-        for (;;) {
-            const ssize_t n = ::recv(pair.b.get(), buffer, sizeof buffer, 0);
-            if (n <= 0) {
-                return;
-            }
-            got.append(buffer, static_cast<std::size_t>(n));
-        }
-    });
-    struct JoinOnExit {
-        std::thread& thread;
-        int fd;
-        std::atomic<bool>& may_read;
-        ~JoinOnExit() {
-            may_read.store(true);
-            ::shutdown(fd, SHUT_RDWR);
-            thread.join();
-        }
-    } join_on_exit{reader, pair.a.get(), may_read};
-    while (tid.load() == 0) {
-        std::this_thread::yield();
-    }
+    RecordingReader reader(pair.b.get(), pair.a.get(), RecordingReader::Start::on_release);
     REQUIRE(::send(pair.a.get(), "abc", 3, MSG_NOSIGNAL) == 3);
-    CHECK_THROWS_AS(harness::wait_until_taken(pair.a.get(), pair.b.get(), tid.load(), "a reader that spins",
+    CHECK_THROWS_AS(harness::wait_until_taken(pair.a.get(), pair.b.get(), reader.tid(), "a reader that spins",
                                               std::chrono::milliseconds(200)),
                     harness::Timeout);
-    may_read.store(true);
+    reader.release();
     for (int round = 0; round < 50; ++round) {
-        harness::wait_until_taken(pair.a.get(), pair.b.get(), tid.load(), "the reader took it all");
-        CHECK(got.size() == static_cast<std::size_t>(3 + round));
+        harness::wait_until_taken(pair.a.get(), pair.b.get(), reader.tid(), "the reader took it all");
+        CHECK(reader.got().size() == static_cast<std::size_t>(3 + round));
         REQUIRE(::send(pair.a.get(), "x", 1, MSG_NOSIGNAL) == 1);
     }
 }
