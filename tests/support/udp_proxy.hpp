@@ -1,7 +1,8 @@
 #pragma once
 // A seeded lossy UDP proxy (the UDP peer and server fixtures are in udp_peer.hpp).
 //
-// UDP promises nothing about delivery, and on loopback nothing is ever lost.
+// UDP promises nothing about delivery, yet on loopback a receiver that keeps up
+// loses nothing (a full receive buffer does drop datagrams: chapter 06).
 // The proxy loses, duplicates and reorders datagrams on purpose, reproducibly,
 // so that a client's timeouts, retries and reply matching are tested for real.
 
