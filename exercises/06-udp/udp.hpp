@@ -41,12 +41,13 @@ struct Datagram {
 // the kernel copies what fits and throws the rest away, and recvfrom returns
 // the number of bytes copied as if nothing were wrong. Pass MSG_TRUNC in
 // recvfrom's flags: Linux then returns the datagram's real length instead
-// (udp(7)), which is how you notice. Return what fit in `bytes` and the real
-// length in `size`.
+// (recv(2); this input flag is Linux's, elsewhere recvmsg's msg_flags only
+// say that a datagram was cut), which is how you notice. Return what fit in
+// `bytes` and the real length in `size`.
 //
 // A datagram of 0 bytes is a datagram like any other: UDP has no connection,
-// so there is no end of file. Blocks until a datagram arrives; a signal
-// (EINTR) is not an error, wait again. A failed recvfrom throws
+// so there is no end of file. Blocks until a datagram arrives; a caught
+// signal (EINTR) is not an error, wait again. A failed recvfrom throws
 // std::system_error naming recvfrom.
 Datagram receive_datagram(int fd, std::size_t capacity);
 
@@ -88,7 +89,9 @@ struct Retry {
 // Each attempt's timeout is a deadline: datagrams you ignore meanwhile do not
 // extend it. To wait for a datagram with a timeout, poll() the socket for
 // POLLIN with the milliseconds left (wait_readable in
-// lessons/06-udp/udp-client.cpp, shown in the chapter). After
+// lessons/06-udp/udp-client.cpp, shown in the chapter). poll() fails with
+// EINTR on any caught signal, SA_RESTART or not (signal(7)): poll again for
+// what is left of the deadline. After
 // `retry.attempts` attempts without a reply, throw std::system_error with
 // ETIMEDOUT (std::errc::timed_out) whose what() names the server's address,
 // e.g. "no reply from 127.0.0.1:5000 after 4 attempts".

@@ -4,11 +4,13 @@
 //     truncation                     a 2,000-byte datagram, a 1,024-byte buffer
 //     truncation --size 600          one that fits
 //
-// Two sockets on loopback: one sends the same datagram twice, the other reads
-// it first the naive way, then with MSG_TRUNC.
+// Two sockets on loopback: one sends the same datagram three times, the other
+// reads it the naive way, then with MSG_TRUNC as an input flag to recv() (Linux,
+// recv(2)), then with recvmsg(), whose msg_flags report MSG_TRUNC (POSIX).
 #include <cerrno>
 #include <string>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "net/address.hpp"
 #include "net/args.hpp"
@@ -53,8 +55,8 @@ int run(const net::Args& args) {
 
     net::log::info("\n2. With MSG_TRUNC: recv(fd, buffer, {}, MSG_TRUNC)", capacity);
     send_datagram(sender, to, datagram);
-    // With MSG_TRUNC, Linux returns the datagram's real length (udp(7)); only
-    // `capacity` bytes of it are in the buffer.
+    // With MSG_TRUNC as an input flag, Linux returns the datagram's real length
+    // (recv(2)); only `capacity` bytes of it are in the buffer.
     const ssize_t real = net::check(::recv(receiver.get(), buffer.data(), buffer.size(), MSG_TRUNC), "recv");
     net::log::step("recv(MSG_TRUNC) = {}", real);
     if (static_cast<std::size_t>(real) > capacity) {
@@ -64,7 +66,22 @@ int run(const net::Args& args) {
         net::log::good("{} <= {}: the whole datagram fit", real, capacity);
     }
 
-    net::log::info("\n3. The lost part never comes later: the next recv() is the next datagram");
+    net::log::info("\n3. The portable way: recvmsg() reports the cut in msg_flags");
+    send_datagram(sender, to, datagram);
+    iovec into{buffer.data(), buffer.size()};
+    msghdr message{};
+    message.msg_iov = &into;
+    message.msg_iovlen = 1;
+    // No input flag: recvmsg returns the bytes copied, and POSIX says it sets
+    // MSG_TRUNC in msg_flags when the datagram was longer than the buffer.
+    const ssize_t copied = net::check(::recvmsg(receiver.get(), &message, 0), "recvmsg");
+    const bool cut = (message.msg_flags & MSG_TRUNC) != 0;
+    net::log::step("recvmsg() = {}, msg_flags {} MSG_TRUNC", copied, cut ? "has" : "lacks");
+    if (cut) {
+        net::log::good("MSG_TRUNC in msg_flags: truncated (but not by how much)");
+    }
+
+    net::log::info("\n4. The lost part never comes later: the next recv() is the next datagram");
     send_datagram(sender, to, "next");
     const ssize_t next = net::check(::recv(receiver.get(), buffer.data(), buffer.size(), MSG_TRUNC), "recv");
     net::log::step("recv(MSG_TRUNC) = {}: \"{}\"", next, std::string_view(buffer.data(), static_cast<std::size_t>(next)));
@@ -77,7 +94,7 @@ int main(int argc, char** argv) {
     const net::Usage usage{
         .program = "truncation",
         .summary = "Sends a datagram larger than the receiver's buffer and shows what recv()\n"
-                   "returns, first without and then with MSG_TRUNC.",
+                   "returns, first without and then with MSG_TRUNC, then what recvmsg() reports.",
         .options = {{"--size", "BYTES", "the datagram's size", "2000"},
                     {"--buffer", "BYTES", "the receiver's buffer", "1024"}},
     };
