@@ -15,7 +15,7 @@ std::size_t serve_client([[maybe_unused]] net::Fd client) {
 
 std::string echo_once([[maybe_unused]] const std::string& host, [[maybe_unused]] std::uint16_t port,
                       [[maybe_unused]] std::string_view message) {
-    net::todo("echo_once: resolve, socket, connect, send, recv until the whole echo is back");
+    net::todo("echo_once: resolve, connect (trying every address), send, recv until the whole echo is back");
 }
 
 }  // namespace lesson02

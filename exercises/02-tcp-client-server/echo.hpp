@@ -29,14 +29,21 @@ std::size_t serve_client(net::Fd client);
 // The client's half: one round trip to an echo server.
 //
 // Resolve host and port (numeric addresses like "127.0.0.1" or "::1" must
-// work), create a socket, connect, send all of `message`, then receive until
-// exactly message.size() bytes have come back, and return them. The echo may
-// arrive in several pieces: one recv is not one message.
+// work), connect, send all of `message`, then receive until exactly
+// message.size() bytes have come back, and return them. The echo may arrive
+// in several pieces: one recv is not one message.
+//
+// A name can resolve to several addresses, and the first is not always the
+// one that answers: on a stock Debian or Ubuntu machine "localhost" gives ::1
+// first, then 127.0.0.1, and a server listening on 127.0.0.1 only refuses
+// the first. Try every address getaddrinfo returned, in its order, each with
+// a socket of its own, until one connects. If none does, throw the last
+// connect's error.
 //
 // Errors are exceptions: a failed system call throws std::system_error naming
 // the call (net::check / net::throw_errno), and a server that closes the
 // connection before the whole echo arrived throws std::runtime_error.
-// The socket is closed on every path.
+// Every socket is closed on every path.
 //
 // Sending everything before reading anything is what this exercise asks, and
 // it only works while the message fits in the socket buffers: the server

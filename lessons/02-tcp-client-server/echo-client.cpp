@@ -3,6 +3,8 @@
 //     echo-client --port 5000 "hello, server"
 //
 // socket → connect → send → recv until the whole echo is back → close.
+// When the host has several addresses, each gets its own socket and connect
+// in turn, until one accepts.
 //
 // It sends the whole message before it reads anything. That is fine for a
 // line, and a deadlock for a big message: the server blocks sending its echo
@@ -10,9 +12,11 @@
 // too, and both wait for ever (a few megabytes on loopback is enough).
 // Sending and reading at once takes poll() or epoll: chapters 09 and 10.
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 
 #include "net/address.hpp"
 #include "net/args.hpp"
@@ -29,18 +33,27 @@ int run(const net::Args& args) {
     const std::string message = args.positional().empty() ? "hello, echo server\n" : args.positional()[0];
 
     const auto endpoints = net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints());
-    const net::Endpoint& endpoint = endpoints.front();
 
-    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
-    net::log::step("socket() = fd {}", sock.get());
+    // One host can have several addresses (localhost: often ::1, then
+    // 127.0.0.1). Try each in getaddrinfo's order until one connects.
+    net::Fd sock;
+    for (const net::Endpoint& endpoint : endpoints) {
+        net::Fd attempt{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
+        net::log::step("socket() = fd {}", attempt.get());
 
-    // connect(): the three-way handshake happens here (SYN, SYN-ACK, ACK).
-    if (::connect(sock.get(), endpoint.address.get(), endpoint.address.length) < 0) {
+        // connect(): the three-way handshake happens here (SYN, SYN-ACK, ACK).
+        if (::connect(attempt.get(), endpoint.address.get(), endpoint.address.length) == 0) {
+            net::log::step("connect({}) from {}", net::to_string(endpoint.address),
+                           net::to_string(net::local_address(attempt.get())));
+            sock = std::move(attempt);
+            break;
+        }
         const int err = errno;  // before building the message: allocating may change errno
-        net::throw_errno("connect " + net::to_string(endpoint.address), err);
-    }
-    net::log::step("connect({}) from {}", net::to_string(endpoint.address),
-                   net::to_string(net::local_address(sock.get())));
+        if (&endpoint == &endpoints.back()) {
+            net::throw_errno("connect " + net::to_string(endpoint.address), err);  // none left: give up
+        }
+        net::log::warn("connect({}): {}: trying the next address", net::to_string(endpoint.address), std::strerror(err));
+    }  // a failed attempt's socket is closed here, by its Fd
 
     std::size_t sent = 0;
     while (sent < message.size()) {

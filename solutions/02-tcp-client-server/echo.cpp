@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/socket.h>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -45,13 +46,21 @@ std::size_t serve_client(net::Fd client) {
 
 std::string echo_once(const std::string& host, std::uint16_t port, std::string_view message) {
     const auto endpoints = net::resolve(host, std::to_string(port), net::tcp_hints());
-    const net::Endpoint& endpoint = endpoints.front();
 
-    net::Fd sock{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
-    if (::connect(sock.get(), endpoint.address.get(), endpoint.address.length) < 0) {
+    // Every address in getaddrinfo's order ("localhost" is often ::1, then
+    // 127.0.0.1), a fresh socket for each, until one connects.
+    net::Fd sock;
+    for (const net::Endpoint& endpoint : endpoints) {
+        net::Fd attempt{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
+        if (::connect(attempt.get(), endpoint.address.get(), endpoint.address.length) == 0) {
+            sock = std::move(attempt);
+            break;
+        }
         const int err = errno;  // formatting the message may change errno
-        net::throw_errno(fmt::format("connect {}", net::to_string(endpoint.address)), err);
-    }
+        if (&endpoint == &endpoints.back()) {
+            net::throw_errno(fmt::format("connect {}", net::to_string(endpoint.address)), err);
+        }
+    }  // a failed attempt's socket closes here
 
     std::size_t sent = 0;
     while (sent < message.size()) {
