@@ -74,6 +74,7 @@ void install_stop_handlers() {
 }
 
 net::Fd open_listener(const net::Args& args) {
+    const auto backlog = static_cast<int>(args.integer("--backlog", 0, 1'000'000));
     const auto endpoints =
         net::resolve(args.host(), std::to_string(args.port()), net::tcp_hints(AI_PASSIVE | AI_NUMERICSERV));
     const net::Endpoint& endpoint = endpoints.front();
@@ -95,7 +96,10 @@ net::Fd open_listener(const net::Args& args) {
         net::throw_errno("bind " + net::to_string(endpoint.address), err);
     }
     net::log::step("bind({})", net::to_string(endpoint.address));
-    net::check(::listen(listener.get(), SOMAXCONN), "listen");
+    // The backlog: how many finished handshakes may wait for accept(). The
+    // kernel silently caps it at the sysctl net.core.somaxconn (listen(2)).
+    net::check(::listen(listener.get(), backlog), "listen");
+    net::log::step("listen(backlog {})", backlog);
     return listener;
 }
 
@@ -216,7 +220,8 @@ int main(int argc, char** argv) {
                    "sending side (nc -N does); the reply follows. Ctrl-C finishes the client in\n"
                    "flight, then exits.",
         .options = {{"--no-reuseaddr", "", "do not set SO_REUSEADDR (shows why it is needed)"},
-                    {"--plain-send", "", "send without MSG_NOSIGNAL (shows SIGPIPE killing the server)"}},
+                    {"--plain-send", "", "send without MSG_NOSIGNAL (shows SIGPIPE killing the server)"},
+                    {"--backlog", "N", "listen()'s backlog (SOMAXCONN; capped at net.core.somaxconn)", "4096"}},
     };
     return net::run_main(argc, argv, usage, serve);
 }
