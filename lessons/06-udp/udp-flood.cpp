@@ -8,13 +8,15 @@
 // can while the receiver reads nothing, as a busy server would; then the
 // receiver reads whatever is queued. Every sendto() succeeds. The datagrams
 // that found the receive buffer full were thrown away on arrival, and only a
-// kernel counter records it: RcvbufErrors on the Udp: line of /proc/net/snmp.
+// kernel counter records it: RcvbufErrors on the Udp: lines of /proc/net/snmp
+// (Udp6RcvbufErrors in /proc/net/snmp6 for IPv6).
 #include <cerrno>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <poll.h>
 #include <sstream>
+#include <utility>
 #include <string>
 #include <sys/socket.h>
 #include <vector>
@@ -27,21 +29,24 @@
 
 namespace {
 
-// The Udp RcvbufErrors counter of this network namespace, from the two
-// "Udp:" lines of /proc/net/snmp (names, then values); nullopt if unreadable.
-std::optional<long long> rcvbuf_errors() {
-    std::ifstream snmp("/proc/net/snmp");
+// The kernel's count of datagrams dropped at a full receive buffer, in this
+// network namespace: RcvbufErrors on the two "Udp:" lines of /proc/net/snmp
+// (names, then values) for IPv4, the line "Udp6RcvbufErrors N" of
+// /proc/net/snmp6 for IPv6. nullopt if it cannot be read.
+std::optional<long long> rcvbuf_errors(int family) {
+    std::ifstream file(family == AF_INET6 ? "/proc/net/snmp6" : "/proc/net/snmp");
     std::vector<std::vector<std::string>> udp;
-    for (std::string line; std::getline(snmp, line);) {
-        if (line.starts_with("Udp: ")) {
-            std::istringstream words(line);
-            udp.emplace_back(std::istream_iterator<std::string>(words), std::istream_iterator<std::string>());
+    for (std::string line; std::getline(file, line);) {
+        std::istringstream words(line);
+        std::vector<std::string> fields{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+        if (fields.size() == 2 && fields[0] == "Udp6RcvbufErrors") {
+            return std::stoll(fields[1]);
+        }
+        if (!fields.empty() && fields[0] == "Udp:") {
+            udp.push_back(std::move(fields));
         }
     }
-    if (udp.size() < 2) {
-        return std::nullopt;
-    }
-    for (std::size_t i = 0; i < udp[0].size() && i < udp[1].size(); ++i) {
+    for (std::size_t i = 0; udp.size() >= 2 && i < udp[0].size() && i < udp[1].size(); ++i) {
         if (udp[0][i] == "RcvbufErrors") {
             return std::stoll(udp[1][i]);
         }
@@ -87,7 +92,7 @@ int run(const net::Args& args) {
                    granted);
     net::Fd sender{net::check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
 
-    const std::optional<long long> errors_before = rcvbuf_errors();
+    const std::optional<long long> errors_before = rcvbuf_errors(endpoint.family);
     const std::string datagram(size, 'x');
     for (long long i = 0; i < count; ++i) {
         // Succeeds as soon as the datagram is handed on: UDP never hears
@@ -105,12 +110,14 @@ int run(const net::Args& args) {
     } else {
         net::log::good("all {} datagrams arrived: the receive buffer had room for them", count);
     }
-    const std::optional<long long> errors_after = rcvbuf_errors();
+    const std::optional<long long> errors_after = rcvbuf_errors(endpoint.family);
     if (errors_before && errors_after) {
-        net::log::info("/proc/net/snmp Udp RcvbufErrors: {} -> {} (+{}; other programs' drops count too)",
-                       *errors_before, *errors_after, *errors_after - *errors_before);
+        net::log::info("{} {}RcvbufErrors: {} -> {} (+{}; other programs' drops count too)",
+                       endpoint.family == AF_INET6 ? "/proc/net/snmp6" : "/proc/net/snmp Udp",
+                       endpoint.family == AF_INET6 ? "Udp6" : "", *errors_before, *errors_after,
+                       *errors_after - *errors_before);
     } else {
-        net::log::info("/proc/net/snmp has no Udp RcvbufErrors counter here");
+        net::log::info("the kernel's RcvbufErrors counter could not be read here");
     }
     return 0;
 }
