@@ -43,8 +43,8 @@ int serve(const net::Args& args) {
     while (!net::stop_requested()) {
         sockaddr_storage peer{};
         socklen_t peer_length = sizeof peer;
-        // MSG_TRUNC: the return value is the datagram's real length, even if
-        // only max_size bytes of it fit in the buffer.
+        // MSG_TRUNC, Linux's input flag (recv(2)): the return value is the
+        // datagram's real length, even if only max_size bytes of it fit.
         const ssize_t n = ::recvfrom(sock.get(), buffer.data(), buffer.size(), MSG_TRUNC,
                                      reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (n < 0) {

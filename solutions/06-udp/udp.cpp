@@ -46,8 +46,9 @@ Datagram receive_datagram(int fd, std::size_t capacity) {
     datagram.bytes.resize(capacity);
     for (;;) {
         datagram.from.length = sizeof datagram.from.storage;
-        // MSG_TRUNC: return the datagram's real length, even when only
-        // `capacity` bytes of it fit (and the rest is gone for good).
+        // MSG_TRUNC, Linux's input flag (recv(2)): return the datagram's real
+        // length, even when only `capacity` bytes of it fit (and the rest is
+        // gone for good). Elsewhere, recvmsg's msg_flags say only that it was cut.
         const ssize_t n = ::recvfrom(fd, datagram.bytes.data(), capacity, MSG_TRUNC, datagram.from.get(),
                                      &datagram.from.length);
         if (n < 0) {
