@@ -24,7 +24,7 @@ std::array<std::uint8_t, 4> time_bytes([[maybe_unused]] Clock::time_point now) {
 }
 
 Clock::time_point time_from_bytes([[maybe_unused]] std::span<const std::uint8_t, 4> bytes) {
-    net::todo("time_from_bytes: big-endian 32 bits, minus 2208988800; below 2^31 means after 2036");
+    net::todo("time_from_bytes: big-endian 32 bits, minus 2208988800; below 2^31 means after 2036 (SNTP)");
 }
 
 void serve_tcp_client([[maybe_unused]] net::Fd client, [[maybe_unused]] Service service,

@@ -48,8 +48,9 @@ std::array<std::uint8_t, 4> time_bytes(Clock::time_point now);
 
 // The inverse, for a client: the time four RFC 868 bytes stand for. A value
 // of 2^31 or more is 1968-01-20 to 2036-02-07; a smaller value is taken to
-// be after the 2036 wrap (as NTP does, RFC 5905), so a client keeps working
-// until 2104.
+// be after the 2036 wrap, so a client keeps working until 2104. That is
+// SNTP's rule (RFC 4330, section 3). Full NTP (RFC 5905) has no fixed rule:
+// it resolves the era against the receiver's own clock.
 Clock::time_point time_from_bytes(std::span<const std::uint8_t, 4> bytes);
 
 // ---- The server's side -----------------------------------------------------
@@ -59,9 +60,11 @@ Clock::time_point time_from_bytes(std::span<const std::uint8_t, 4> bytes);
 //
 // - daytime (RFC 867): send the line, return. The server closes first.
 // - time (RFC 868): send the 4 bytes, then wait for the client to close its
-//   side (recv returns 0), throwing away anything it sends, and return. In
-//   RFC 868's dialogue the client closes first (so the TIME_WAIT of chapter
-//   04 lands on the client, not on the busy server).
+//   side (recv returns 0), throwing away anything it sends, and return. That
+//   is the order of RFC 868's dialogue ("U: Close the connection. S: Close
+//   the connection."); its prose has the server close at once. Waiting is
+//   this book's choice: the TIME_WAIT of chapter 04 then lands on the
+//   client, not on the busy server.
 //
 // A client that never closes must not hold the server: stop waiting after
 // `timeout` and return (dropping it is not an error). `timeout` is a budget
@@ -100,7 +103,10 @@ std::size_t serve_udp(int fd, Service service, const std::atomic<bool>& stop);
 // Asks an RFC 868 time server at host:port for the time and returns it.
 //
 // - tcp: connect, receive exactly 4 bytes (they may arrive in pieces), close.
-//   A server that closes before sending all 4 throws std::runtime_error.
+//   The server may close right after its 4 bytes (RFC 868's prose) or wait
+//   for you to close first (its dialogue, and serve_tcp_client): take the
+//   time either way. A server that closes before sending all 4 throws
+//   std::runtime_error.
 // - udp: connect() a UDP socket to the server (then only its datagrams reach
 //   you, and a port where nothing listens fails at once with ECONNREFUSED
 //   instead of waiting out the timeout), send one empty datagram, receive the

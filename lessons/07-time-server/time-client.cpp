@@ -67,7 +67,7 @@ std::string ask_tcp(const net::Args& args, bool daytime, milliseconds timeout) {
         net::log::step("recv() = {} bytes", n);
         reply.append(buffer, static_cast<std::size_t>(n));
     }
-    return reply;  // the Fd closes: for RFC 868, the client closes first
+    return reply;  // the Fd closes, whether or not the server has closed already
 }
 
 std::string ask_udp(const net::Args& args, bool daytime, milliseconds timeout) {

@@ -5,7 +5,9 @@
 //     time-server --port 1300 --service daytime    then:  nc -d 127.0.0.1 1300
 //
 // daytime sends a line and closes. time sends 4 bytes, then waits for the
-// client to close first (RFC 868's order), at most --timeout ms. How it waits
+// client to close first, at most --timeout ms: the order of RFC 868's dialogue
+// (its prose has the server close at once). This book's choice: TIME_WAIT
+// then stays with the client, not with the busy server. How it waits
 // (wait-for-close.hpp):
 //   --timeout-style poll     one deadline for the whole wait (the default)
 //   --timeout-style sockopt  SO_RCVTIMEO, Python's settimeout: per recv call
@@ -46,7 +48,7 @@ void serve_client(int client, const Settings& settings) {
     if (settings.service == Service::daytime) {
         return;  // RFC 867: the server closes first
     }
-    // RFC 868: the client closes first. How long will we wait for it?
+    // RFC 868's dialogue: the client closes first. How long will we wait for it?
     if (settings.timeout.count() == 0) {
         (void)wait_for_close::for_ever(client);
     } else if (settings.sockopt_style) {

@@ -27,7 +27,7 @@ inline std::array<std::uint8_t, 4> time_bytes(std::time_t now) {
 }
 
 // And back. A value below 2^31 is taken to be after the 2036 wrap-around
-// (NTP's rule, RFC 5905), which keeps a client working until 2104.
+// (SNTP's rule, RFC 4330 section 3), which keeps a client working until 2104.
 inline std::time_t time_from_bytes(const std::array<std::uint8_t, 4>& bytes) {
     const std::uint32_t since_1900 = std::uint32_t{bytes[0]} << 24 | std::uint32_t{bytes[1]} << 16 |
                                      std::uint32_t{bytes[2]} << 8 | std::uint32_t{bytes[3]};

@@ -44,8 +44,10 @@ int left_until(steady_clock::time_point deadline) {
     return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
-// RFC 868's ending: the client closes, then the server. One deadline for the
-// whole wait, so a client dripping a byte now and then cannot stretch it.
+// RFC 868's dialogue: the client closes, then the server (the RFC's prose has
+// the server close at once; waiting keeps TIME_WAIT on the client's side).
+// One deadline for the whole wait, so a client dripping a byte now and then
+// cannot stretch it.
 void wait_for_close(int fd, milliseconds timeout) {
     const auto deadline = steady_clock::now() + timeout;
     char discard[512];
@@ -161,7 +163,7 @@ Clock::time_point time_from_bytes(std::span<const std::uint8_t, 4> bytes) {
                                 (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
     std::int64_t since_1900 = value;
     if (value < 0x8000'0000u) {
-        since_1900 += std::int64_t{1} << 32;  // after the 2036 wrap
+        since_1900 += std::int64_t{1} << 32;  // after the 2036 wrap (SNTP's rule, RFC 4330 section 3)
     }
     return Clock::time_point{std::chrono::seconds{since_1900 - seconds_1900_to_1970}};
 }

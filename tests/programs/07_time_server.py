@@ -3,13 +3,15 @@
 would and checks what the chapter claims: RFC 868 over TCP and UDP within 2 s of the clock,
 RFC 867 as one CRLF line, a silent client dropped on time while the next one
 waits, a dripping client outliving SO_RCVTIMEO but not poll's deadline, a
-server without a timeout frozen by one silent client, and a client that gives
+server without a timeout frozen by one silent client, a client that takes the
+time from a server that closes first (RFC 868's prose), and a client that gives
 up on a mute server. Every wait has a deadline."""
 import calendar
 import os
 import re
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -54,6 +56,13 @@ def closed_within(sock, seconds):
         return True
     except socket.timeout:
         return False
+
+
+def answer_and_close(listener):
+    """One client, served as RFC 868's prose says: the time, then close."""
+    conn, _ = listener.accept()
+    with conn:
+        conn.sendall(((int(time.time()) + EPOCH_OFFSET) % 2**32).to_bytes(4, "big"))
 
 
 def main():
@@ -151,6 +160,18 @@ def main():
     if client.returncode != 0 or "UTC" not in client.stdout:
         fail(f"time-client --udp: status {client.returncode}, stdout {client.stdout!r}", server)
     server.stop()
+
+    # RFC 868's prose: the server sends its 4 bytes and closes at once, without
+    # waiting for the client. time-client takes the time from such a server too.
+    with socket.create_server(("127.0.0.1", 0)) as closing:
+        closing.settimeout(DEADLINE)
+        answered = threading.Thread(target=answer_and_close, args=(closing,))
+        answered.start()
+        client = run([client_path, "--port", str(closing.getsockname()[1])], timeout=DEADLINE)
+        answered.join(DEADLINE)
+    if client.returncode != 0 or "differs by" not in client.stdout:
+        fail(f"time-client against a server that closes first: status {client.returncode}, "
+             f"stdout {client.stdout!r}, stderr {client.stderr!r}")
 
     # The client gives up on a server that accepts and never answers.
     with socket.socket() as mute:
