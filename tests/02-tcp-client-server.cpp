@@ -283,6 +283,22 @@ struct TestEchoServer {
     harness::LoopbackServer server;
 };
 
+// echo_once to host:port, where every address refuses: it must throw
+// std::system_error ECONNREFUSED naming connect, and close every socket it made.
+void expect_refused(const std::string& host, std::uint16_t port) {
+    const int before = harness::open_fd_count();
+    try {
+        (void)harness::within(3s, "echo_once connecting to " + host + " where nothing listens",
+                              [&] { return lesson02::echo_once(host, port, "x"); });
+        FAIL("echo_once returned from " << host << ", where nothing listens");
+    } catch (const std::system_error& error) {
+        INFO("what(): " << error.what());
+        CHECK(error.code().value() == ECONNREFUSED);
+        CHECK(std::string(error.what()).find("connect") != std::string::npos);
+    }
+    CHECK(harness::open_fd_count() == before);  // every socket was closed on the error path
+}
+
 std::string echo_within_deadline(TestEchoServer& echo, const std::string& host, const std::string& message) {
     return harness::within(3s, "echo_once waiting for its echo", [&] {
         echo.client_thread.store(harness::thread_id());
@@ -318,17 +334,7 @@ TEST_CASE("echo_once throws std::system_error naming connect when nothing listen
         harness::LoopbackServer probe([](int) {});
         closed_port = probe.port();
     }
-    const int before = harness::open_fd_count();
-    try {
-        (void)harness::within(3s, "echo_once connecting to a closed port",
-                              [&] { return lesson02::echo_once("127.0.0.1", closed_port, "x"); });
-        FAIL("echo_once to a closed port returned");
-    } catch (const std::system_error& error) {
-        INFO("what(): " << error.what());
-        CHECK(error.code().value() == ECONNREFUSED);
-        CHECK(std::string(error.what()).find("connect") != std::string::npos);
-    }
-    CHECK(harness::open_fd_count() == before);  // the socket was closed on the error path
+    expect_refused("127.0.0.1", closed_port);
 }
 
 TEST_CASE("echo_once works over IPv6") {
@@ -367,15 +373,5 @@ TEST_CASE("echo_once throws the connect error when every address refuses, and cl
         six = refusing_ipv6(port);
     }
     REQUIRE(six.valid());
-    const int before = harness::open_fd_count();
-    try {
-        (void)harness::within(3s, "echo_once connecting to localhost where nothing listens",
-                              [&] { return lesson02::echo_once("localhost", port, "x"); });
-        FAIL("echo_once returned from a host whose every address refuses");
-    } catch (const std::system_error& error) {
-        INFO("what(): " << error.what());
-        CHECK(error.code().value() == ECONNREFUSED);
-        CHECK(std::string(error.what()).find("connect") != std::string::npos);
-    }
-    CHECK(harness::open_fd_count() == before);
+    expect_refused("localhost", port);
 }
