@@ -64,7 +64,9 @@ Clock::time_point time_from_bytes(std::span<const std::uint8_t, 4> bytes);
 //   is the order of RFC 868's dialogue ("U: Close the connection. S: Close
 //   the connection."); its prose has the server close at once. Waiting is
 //   this book's choice: the TIME_WAIT of chapter 04 then lands on the
-//   client, not on the busy server.
+//   client, not on the busy server. The tests also take a server that
+//   follows the prose (send the 4 bytes and return at once); one that waits
+//   must wait as told below.
 //
 // A client that never closes must not hold the server: stop waiting after
 // `timeout` and return (dropping it is not an error). `timeout` is a budget
