@@ -1,0 +1,225 @@
+// Tests for exercise 10 — a non-blocking echo connection on an epoll loop
+// (exercises/10-event-loop/connection.hpp). The loop around it is the
+// fixture's (10-event-loop/echo_loop.hpp); real loopback clients talk to it,
+// every wait with a deadline.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <cstddef>
+#include <string>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "10-event-loop/echo_loop.hpp"
+#include "connection.hpp"
+#include "harness.hpp"
+#include "net/error.hpp"
+#include "net/fd.hpp"
+#include "net/tcp.hpp"
+#include "printers.hpp"
+#include "waits.hpp"
+
+using namespace std::chrono_literals;
+using fixtures::EchoServer;
+
+namespace {
+
+constexpr std::size_t limit = 256 * 1024;
+constexpr int small_send_buffer = 16 * 1024;
+
+// A client that sends and does not read: a non-blocking socket with a small
+// receive buffer, pushing `total` bytes until they are all sent or nothing
+// more has gone out for `stalled` (the server stopped reading it).
+struct NonReader {
+    net::Fd socket;
+    std::size_t sent = 0;
+
+    explicit NonReader(std::uint16_t port) {
+        socket.reset(net::check(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
+        const int small = 4096;
+        net::check(::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), "setsockopt SO_RCVBUF");
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        net::check(::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address), "connect");
+        net::check(::fcntl(socket.get(), F_SETFL, O_NONBLOCK), "fcntl O_NONBLOCK");
+    }
+
+    // Returns 0, or the errno of a send that failed (the server hung up).
+    int push(const std::string& data, std::chrono::milliseconds stalled) {
+        while (sent < data.size()) {
+            const ssize_t n = ::send(socket.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (errno != EAGAIN) {
+                return errno;
+            }
+            pollfd writable{socket.get(), POLLOUT, 0};
+            if (::poll(&writable, 1, static_cast<int>(stalled.count())) <= 0) {
+                return 0;  // nothing went out for `stalled`: the server is not reading us
+            }
+        }
+        return 0;
+    }
+
+    // Reads until `expected` bytes came back, the server closes, or nothing
+    // more arrives for `stalled`.
+    std::string read_back(std::size_t expected, std::chrono::milliseconds stalled) {
+        std::string back;
+        char buffer[65536];
+        while (back.size() < expected) {
+            pollfd readable{socket.get(), POLLIN, 0};
+            if (::poll(&readable, 1, static_cast<int>(stalled.count())) <= 0) {
+                break;
+            }
+            const ssize_t n = ::recv(socket.get(), buffer, sizeof buffer, 0);
+            if (n <= 0) {
+                break;
+            }
+            back.append(buffer, static_cast<std::size_t>(n));
+        }
+        return back;
+    }
+};
+
+// `count` round trips of one short line; returns the slowest.
+std::chrono::milliseconds slowest_round_trip(harness::Client& client, int count) {
+    auto slowest = 0ms;
+    for (int i = 0; i < count; ++i) {
+        const std::string line = fmt::format("ping {}\n", i);
+        const auto start = std::chrono::steady_clock::now();
+        client.send(line);
+        // Not inside CHECK: a server that stopped answering ends the case at the first timeout.
+        const std::string answer = client.recv_exact(line.size(), 2s);
+        CHECK(answer == line);
+        slowest = std::max(slowest, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+    }
+    return slowest;
+}
+
+}  // namespace
+
+TEST_CASE("the echo connection answers pipelined requests sent in one write, in order") {
+    EchoServer server;
+    auto client = harness::Client::connect(server.port());
+    INFO(client);
+    const std::string requests = "GET one\nGET two\nGET three\n";
+    client.send(requests);
+    CHECK(client.recv_exact(requests.size()) == requests);
+    CHECK(slowest_round_trip(client, 3) < 1000ms);
+}
+
+TEST_CASE("a reply larger than the kernel's send buffer arrives whole and in order (EAGAIN keeps the tail)") {
+    EchoServer server(limit, small_send_buffer);
+    auto client = harness::Client::connect(server.port());
+    const std::string data = harness::random_bytes(2 << 20, 1001);
+    std::exception_ptr send_failed;
+    std::thread sender([&] {
+        // Sends while the test reads: neither side waits for the other.
+        try {
+            harness::Client writer(net::Fd{::dup(client.fd())});
+            writer.send(data, 5s);
+        } catch (...) {
+            send_failed = std::current_exception();
+        }
+    });
+    std::string back;
+    try {
+        back = client.recv_exact(data.size(), 5s);
+    } catch (...) {
+        ::shutdown(client.fd(), SHUT_RDWR);  // frees the sender
+        sender.join();
+        throw;
+    }
+    sender.join();
+    if (send_failed) {
+        std::rethrow_exception(send_failed);
+    }
+    CHECK_MESSAGE(back.size() == data.size(), "the server sent back ", back.size(), " of ", data.size(), " bytes");
+    CHECK_MESSAGE(back == data, "the bytes came back changed or out of order");
+}
+
+TEST_CASE("a client that sends 8 MiB and never reads does not delay the others, and the server holds at most its limit") {
+    EchoServer server(limit, small_send_buffer);
+    auto other = harness::Client::connect(server.port());
+    NonReader greedy(server.port());
+    const std::string data = harness::random_bytes(8 << 20, 1002);
+    const int refused = greedy.push(data, 500ms);
+    REQUIRE_MESSAGE(refused == 0, "sending to the echo server failed: ", std::strerror(refused));
+    INFO("the non-reader got ", greedy.sent, " bytes into the connection before it stalled");
+
+    // While the greedy client's replies pile up, the other client is served at once.
+    CHECK(slowest_round_trip(other, 20) < 1000ms);
+    CHECK_MESSAGE(server.figures.most_buffered.load() <= limit + lesson10::Connection::read_chunk,
+                  "the server buffered ", server.figures.most_buffered.load(), " bytes for a client that does not read; "
+                  "the limit was ", limit, " (stop reading at the limit: backpressure)");
+    CHECK_MESSAGE(greedy.sent < data.size(), "all 8 MiB went in although the client read nothing: nobody pushed back");
+
+    // Now it reads: everything it sent comes back, and the server reads the rest once it has room.
+    int failed = 0;
+    std::thread reader_side([&] { failed = greedy.push(data, 5000ms); });
+    const std::string back = greedy.read_back(data.size(), 3s);
+    ::shutdown(greedy.socket.get(), SHUT_WR);  // ends a push still waiting if read_back gave up
+    reader_side.join();
+    CHECK_MESSAGE(failed == 0, "sending the rest failed: ", std::strerror(failed));
+    CHECK_MESSAGE(back.size() == data.size(), "the non-reader got back ", back.size(), " of ", data.size(), " bytes");
+    CHECK_MESSAGE(back == data.substr(0, back.size()), "the echoed bytes differ from what was sent");
+}
+
+TEST_CASE("an idle loop with a connected client sleeps in epoll_wait: almost no CPU in one second") {
+    EchoServer server;
+    auto client = harness::Client::connect(server.port());
+    CHECK(slowest_round_trip(client, 2) < 1000ms);
+    const pid_t loop = server.thread_id();
+    const std::uint64_t before = fixtures::cpu_time_ns(loop);
+    std::this_thread::sleep_for(1s);  // the measurement window, not a synchronisation
+    const std::uint64_t used = fixtures::cpu_time_ns(loop) - before;
+    CHECK_MESSAGE(used < 100'000'000, "the loop thread used ", used / 1'000'000, " ms of CPU in one idle second: "
+                  "is EPOLLOUT watched while there is nothing to send?");
+}
+
+TEST_CASE("a client that closes is closed by the server, and the loop does not spin on it") {
+    EchoServer server;
+    {
+        auto client = harness::Client::connect(server.port());
+        client.send("bye\n");
+        CHECK(client.recv_exact(4) == "bye\n");
+    }  // closed: the server reads 0
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (server.figures.open.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+        harness::wait_until_blocked(server.thread_id(), "the loop waits again");
+    }
+    CHECK_MESSAGE(server.figures.open.load() == 0, "the server still holds the connection of a client that closed: "
+                  "recv() returning 0 means the peer is gone");
+    const std::uint64_t before = fixtures::cpu_time_ns(server.thread_id());
+    std::this_thread::sleep_for(500ms);  // the measurement window
+    CHECK(fixtures::cpu_time_ns(server.thread_id()) - before < 50'000'000);
+}
+
+TEST_CASE("interest(): EPOLLIN below the limit, EPOLLOUT only while bytes wait") {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    net::Fd peer{fds[1]};
+    lesson10::Connection connection(net::Fd{fds[0]}, 8);
+    CHECK(connection.interest() == EPOLLIN);
+    REQUIRE(::send(peer.get(), "12345678", 8, 0) == 8);
+    CHECK(connection.on_readable() == lesson10::Status::open);  // echoed at once: the socket had room
+    CHECK(connection.buffered() == 0);
+    CHECK(connection.interest() == EPOLLIN);
+    ::close(peer.release());
+    CHECK(connection.on_readable() == lesson10::Status::closed);
+}
