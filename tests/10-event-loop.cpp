@@ -49,6 +49,9 @@ struct NonReader {
         socket.reset(net::check(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
         const int small = 4096;
         net::check(::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), "setsockopt SO_RCVBUF");
+        // Not autotuned (up to tcp_wmem's 4 MiB): what goes in must reach the server.
+        const int send_buffer = 64 * 1024;
+        net::check(::setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer), "setsockopt SO_SNDBUF");
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_port = htons(port);

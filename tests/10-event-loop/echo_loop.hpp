@@ -37,7 +37,10 @@ struct LoopFigures {
 
 // Runs the echo loop on `listener` until `stop`; returns how many clients it served.
 // `send_buffer` (bytes, 0: the kernel's default) shrinks each client's
-// SO_SNDBUF, so that a client that stops reading fills it within kilobytes.
+// SO_SNDBUF, so that a client that stops reading fills it within kilobytes,
+// and its SO_RCVBUF: autotuned, a loopback receive buffer grows to
+// tcp_rmem's maximum (32 MiB on Linux 6.x), enough to swallow a whole
+// 8 MiB flood that the server is no longer reading.
 inline std::size_t serve_echo(int listener, const std::atomic<bool>& stop, LoopFigures& figures,
                               std::size_t output_limit, int send_buffer) {
     net::EventLoop loop;
@@ -63,6 +66,7 @@ inline std::size_t serve_echo(int listener, const std::atomic<bool>& stop, LoopF
         net::Fd socket{fd};
         if (send_buffer > 0) {
             net::check(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer), "setsockopt SO_SNDBUF");
+            net::check(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &send_buffer, sizeof send_buffer), "setsockopt SO_RCVBUF");
         }
         auto client = std::make_unique<lesson10::Connection>(std::move(socket), output_limit);
         lesson10::Connection& ref = *client;
