@@ -3,9 +3,9 @@
 // the server has sent its 4 bytes, and waits for the client to close first
 // (the RFC's prose has the server close at once; waiting is this book's
 // choice, so that TIME_WAIT stays with the client). Three ways to wait, from
-// worst to best; time-server's --timeout and --timeout-style pick one. Each reads and throws away whatever
-// the client sends until recv() says it has gone: 0 for a close (FIN), -1
-// ECONNRESET for a reset (RST).
+// worst to best; time-server's --timeout and --timeout-style pick one. Each
+// reads and throws away whatever the client sends until recv() says it has
+// gone: 0 for a close (FIN), -1 ECONNRESET for a reset (RST).
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
