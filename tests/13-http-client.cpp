@@ -135,7 +135,7 @@ TEST_CASE("parser: chunked with extensions and trailers, cut at every byte") {
     CHECK(parse_pieces(chunked_response, harness::every_byte(chunked_response)).response.body == "hello, world");
 }
 
-TEST_CASE("parser: Transfer-Encoding names chunked last: \"gzip, chunked\", two fields, any case") {
+TEST_CASE("parser: Transfer-Encoding whose last coding is chunked (gzip, chunked), in two fields, any case") {
     const std::string body = "3\r\nabc\r\n0\r\n\r\n";
     CHECK(parse_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + body).response.body == "abc");
     CHECK(parse_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\ntransfer-encoding: Chunked\r\n\r\n" + body)
@@ -316,7 +316,7 @@ TEST_CASE("parser: random bytes and random splits never crash, hang or throw any
 
 // ---- the client, against scripted servers ------------------------------------------
 
-TEST_CASE("client: parse_url takes hosts, IPv6 literals, ports, paths and queries, and refuses the rest") {
+TEST_CASE("client: URLs with hosts, IPv6 literals, ports, paths and queries; the rest refused") {
     const http::Url plain = http::parse_url("http://example.com");
     CHECK(plain.host == "example.com");
     CHECK(plain.port == 80);
@@ -335,6 +335,13 @@ TEST_CASE("client: parse_url takes hosts, IPv6 literals, ports, paths and querie
     CHECK(http::resolve(v6, "c?z").target == "/a/c?z");
     CHECK(http::resolve(v6, "/root").target == "/root");
     CHECK(http::resolve(v6, "//other:81/p").host == "other");
+
+    // On the wire: the path and query go in the request line, the fragment never.
+    HttpPeer peer({{.turns = {{.reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}}}});
+    CHECK(http::get(peer.url("/search?q=a+b#results")).body == "ok");
+    peer.join();
+    REQUIRE(peer.requests().size() == 1);
+    CHECK(peer.requests()[0].starts_with("GET /search?q=a+b HTTP/1.1\r\n"));
 }
 
 TEST_CASE("client: a kept-alive connection does not make get() wait for the server to close") {
