@@ -210,7 +210,7 @@ Response Session::request(std::string_view method_in, std::string_view url_text,
                 try {
                     connection = net::connect_tcp(url.host, url.port, budget);
                 } catch (const std::system_error& error) {
-                    throw Error(fmt::format("cannot connect to {} port {}: {}", url.host, url.port, error.what()));
+                    throw Error(error.what());  // "connect 127.0.0.1:8080: Connection refused"
                 }
                 ++opened_;
                 trace(fmt::format("* connected to {} port {}", url.host, url.port));

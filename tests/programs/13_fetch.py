@@ -103,7 +103,7 @@ def main():
             server.process.wait(timeout=DEADLINE)
 
     refused = fetch(fetch_path, "http://127.0.0.1:1/", expect=1)
-    expect_in(refused.stderr, "cannot connect", "a refused connection")
+    expect_in(refused.stderr, "Connection refused", "a refused connection")
     print("ok")
 
 
