@@ -15,6 +15,7 @@
 #include "harness.hpp"
 #include "http.hpp"
 #include "http_peer.hpp"
+#include "net/tcp.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -506,4 +507,29 @@ TEST_CASE("client: an IPv6 literal URL reaches a server on ::1") {
     peer->join();
     REQUIRE(peer->requests().size() == 1);
     CHECK(peer->requests()[0].find(fmt::format("\r\nHost: [::1]:{}\r\n", peer->port())) != std::string::npos);
+}
+
+TEST_CASE("client: a server whose accept queue is full costs the connect timeout, not minutes") {
+    // Linux drops the SYN of a connection that finds the accept queue full
+    // (chapter 04): without a deadline connect() would retry for minutes.
+    const net::Fd listener = net::listen_tcp("127.0.0.1", 0, 0);
+    const std::uint16_t port = net::local_port(listener.get());
+    std::vector<net::Fd> queued;
+    bool full = false;
+    for (int i = 0; i < 8 && !full; ++i) {
+        try {
+            queued.push_back(net::connect_tcp("127.0.0.1", port, 200ms));
+        } catch (const std::system_error&) {
+            full = true;
+        }
+    }
+    REQUIRE_MESSAGE(full, "the accept queue never filled up");
+    HttpPeer working({{.turns = {{.reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}}}});
+    http::Session session(http::Options{.connect_timeout = 300ms, .total_timeout = 5000ms});
+    CHECK(session.get(working.url()).body == "ok");
+    const Clock::time_point start = Clock::now();
+    CHECK_THROWS_AS(static_cast<void>(session.get(fmt::format("http://127.0.0.1:{}/", port))), http::Error);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    CHECK(took >= 250ms);
+    CHECK(took < 2000ms);
 }
