@@ -357,7 +357,7 @@ TEST_CASE("client: a kept-alive connection does not make get() wait for the serv
     }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     CHECK(response.body == "hello");
-    CHECK(took < 500ms);
+    CHECK(took < 1000ms);  // reading until close would take the whole 2 s budget
     peer.join();
     REQUIRE(peer.requests().size() == 1);
     CHECK(peer.requests()[0].starts_with("GET /hello HTTP/1.1\r\n"));
