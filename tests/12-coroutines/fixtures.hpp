@@ -3,6 +3,8 @@
 // AsyncListener spawns one task per client, each owning its Stream; the loop
 // runs on its own thread until stop(). Everything a test inspects afterwards
 // (errors, frames, watched fds) is read after the thread has been joined.
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -13,6 +15,7 @@
 
 #include "harness.hpp"
 #include "net/awaitables.hpp"
+#include "net/error.hpp"
 #include "net/event_loop.hpp"
 #include "net/task.hpp"
 #include "net/tcp.hpp"
@@ -81,6 +84,10 @@ private:
     }
 
     net::Task<void> serve(net::Fd socket) {
+        // A small send buffer: loopback autotunes it to megabytes, and a
+        // write that never comes up short cannot show that short writes are handled.
+        const int small = 16 * 1024;
+        net::check(::setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), "setsockopt SO_SNDBUF");
         lesson12::Stream stream(loop_, std::move(socket));
         if (idle_.count() > 0) {
             try {
