@@ -22,6 +22,7 @@
 #include <fmt/core.h>
 
 #include "10-event-loop/echo_loop.hpp"
+#include "10-event-loop/non_reader.hpp"
 #include "connection.hpp"
 #include "harness.hpp"
 #include "net/error.hpp"
@@ -32,72 +33,12 @@
 
 using namespace std::chrono_literals;
 using fixtures::EchoServer;
+using fixtures::NonReader;
 
 namespace {
 
 constexpr std::size_t limit = 256 * 1024;
 constexpr int small_send_buffer = 16 * 1024;
-
-// A client that sends and does not read: a non-blocking socket with a small
-// receive buffer, pushing `total` bytes until they are all sent or nothing
-// more has gone out for `stalled` (the server stopped reading it).
-struct NonReader {
-    net::Fd socket;
-    std::size_t sent = 0;
-
-    explicit NonReader(std::uint16_t port) {
-        socket.reset(net::check(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
-        const int small = 4096;
-        net::check(::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), "setsockopt SO_RCVBUF");
-        // Not autotuned (up to tcp_wmem's 4 MiB): what goes in must reach the server.
-        const int send_buffer = 64 * 1024;
-        net::check(::setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer), "setsockopt SO_SNDBUF");
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        net::check(::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address), "connect");
-        net::check(::fcntl(socket.get(), F_SETFL, O_NONBLOCK), "fcntl O_NONBLOCK");
-    }
-
-    // Returns 0, or the errno of a send that failed (the server hung up).
-    int push(const std::string& data, std::chrono::milliseconds stalled) {
-        while (sent < data.size()) {
-            const ssize_t n = ::send(socket.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-            if (n > 0) {
-                sent += static_cast<std::size_t>(n);
-                continue;
-            }
-            if (errno != EAGAIN) {
-                return errno;
-            }
-            pollfd writable{socket.get(), POLLOUT, 0};
-            if (::poll(&writable, 1, static_cast<int>(stalled.count())) <= 0) {
-                return 0;  // nothing went out for `stalled`: the server is not reading us
-            }
-        }
-        return 0;
-    }
-
-    // Reads until `expected` bytes came back, the server closes, or nothing
-    // more arrives for `stalled`.
-    std::string read_back(std::size_t expected, std::chrono::milliseconds stalled) {
-        std::string back;
-        char buffer[65536];
-        while (back.size() < expected) {
-            pollfd readable{socket.get(), POLLIN, 0};
-            if (::poll(&readable, 1, static_cast<int>(stalled.count())) <= 0) {
-                break;
-            }
-            const ssize_t n = ::recv(socket.get(), buffer, sizeof buffer, 0);
-            if (n <= 0) {
-                break;
-            }
-            back.append(buffer, static_cast<std::size_t>(n));
-        }
-        return back;
-    }
-};
 
 // `count` round trips of one short line; returns the slowest.
 std::chrono::milliseconds slowest_round_trip(harness::Client& client, int count) {
