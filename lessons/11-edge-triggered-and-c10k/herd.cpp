@@ -6,10 +6,15 @@
 // listener. The program then connects to it, one client at a time, slowly
 // enough that every loop is asleep when the next client arrives, and counts
 // how many loops each new client woke. Twice: with plain EPOLLIN, where every
-// loop wakes and all but one find nothing to accept, and with EPOLLEXCLUSIVE,
-// where the kernel wakes one (or a few) of them. SO_REUSEPORT, which gives
-// each loop a listener of its own (et-echo-server --loops), avoids the
-// question altogether.
+// loop's thread is woken and all but one find nothing to accept, and with
+// EPOLLEXCLUSIVE, where the kernel wakes one (or a few) of them.
+//
+// The wake-ups are counted as the kernel counts them: voluntary context
+// switches of each loop's thread. Counting epoll_wait's returns would hide the
+// herd: a woken epoll_wait looks at the listener again before it returns, and
+// if another thread already took the client it goes back to sleep, unseen,
+// having cost a wake-up all the same. SO_REUSEPORT, which gives each loop a
+// listener of its own (et-echo-server --loops), avoids the question altogether.
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -17,6 +22,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,9 +50,13 @@ public:
     AcceptLoop(int listener, std::uint32_t events, Counts& counts) : listener_(listener), counts_(counts) {
         loop_.watch(listener_, events, [this](std::uint32_t) { accept_one(); });
     }
-    void run() { loop_.run(); }
+    void run() {
+        tid_ = ::gettid();
+        loop_.run();
+    }
     void stop() noexcept { loop_.stop(); }
-    [[nodiscard]] std::uint64_t wakeups() const noexcept { return loop_.wakeups(); }
+    [[nodiscard]] std::uint64_t epoll_returns() const noexcept { return loop_.wakeups(); }
+    [[nodiscard]] pid_t thread_id() const noexcept { return tid_.load(); }
 
 private:
     void accept_one() {
@@ -67,12 +77,35 @@ private:
 
     int listener_;
     Counts& counts_;
+    std::atomic<pid_t> tid_ = 0;
     net::EventLoop loop_;
     std::vector<net::Fd> clients_;
 };
 
+// How many times thread `tid` of this process has gone to sleep of its own
+// accord: once per wake-up, for a thread that only ever sleeps in epoll_wait.
+std::uint64_t voluntary_switches(pid_t tid) {
+    std::ifstream status(fmt::format("/proc/self/task/{}/status", tid));
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("voluntary_ctxt_switches:")) {
+            return std::stoull(line.substr(line.find(':') + 1));
+        }
+    }
+    throw std::runtime_error(fmt::format("no voluntary_ctxt_switches in /proc/self/task/{}/status", tid));
+}
+
+std::uint64_t total_switches(const std::vector<std::unique_ptr<AcceptLoop>>& loops) {
+    std::uint64_t total = 0;
+    for (const auto& loop : loops) {
+        total += voluntary_switches(loop->thread_id());
+    }
+    return total;
+}
+
 struct Result {
     std::uint64_t wakeups = 0;
+    std::uint64_t epoll_returns = 0;
     std::uint64_t accepted = 0;
     std::uint64_t found_nothing = 0;
 };
@@ -91,6 +124,17 @@ Result measure(const std::string& host, int loops, int connections, std::chrono:
     for (auto& loop : accept_loops) {
         threads.emplace_back([&loop] { loop->run(); });
     }
+    for (const auto& loop : accept_loops) {
+        while (loop->thread_id() == 0) {
+            std::this_thread::sleep_for(gap / 10 + 1us);
+        }
+    }
+    std::this_thread::sleep_for(gap);  // all asleep in epoll_wait
+    const std::uint64_t switches_before = total_switches(accept_loops);
+    std::uint64_t returns_before = 0;
+    for (const auto& loop : accept_loops) {
+        returns_before += loop->epoll_returns();
+    }
 
     std::vector<net::Fd> clients;
     for (int i = 0; i < connections; ++i) {
@@ -103,15 +147,17 @@ Result measure(const std::string& host, int loops, int connections, std::chrono:
         }
         std::this_thread::sleep_for(gap);
     }
+    Result result{.wakeups = total_switches(accept_loops) - switches_before,
+                  .accepted = counts.accepted.load(),
+                  .found_nothing = counts.found_nothing.load()};
+    for (const auto& loop : accept_loops) {
+        result.epoll_returns += loop->epoll_returns();
+    }
+    result.epoll_returns -= returns_before;
     for (auto& loop : accept_loops) {
         loop->stop();
     }
     threads.clear();  // joins
-
-    Result result{.accepted = counts.accepted.load(), .found_nothing = counts.found_nothing.load()};
-    for (const auto& loop : accept_loops) {
-        result.wakeups += loop->wakeups() - 1;  // the last wake-up was stop()'s
-    }
     return result;
 }
 
@@ -121,12 +167,12 @@ int run(const net::Args& args) {
     const std::chrono::microseconds gap{args.integer("--gap-us", 0, 1'000'000)};
     net::log::info("{} loops watch one listener; {} arrive one at a time, {} us apart", loops,
                    net::plural(connections, "client"), gap.count());
-    fmt::print("{:<16} {:>6} {:>8} {:>9} {:>14} {:>16}\n", "registration", "loops", "clients", "wake-ups",
-               "found nothing", "wake-ups/client");
+    fmt::print("{:<16} {:>6} {:>8} {:>9} {:>16} {:>13} {:>16}\n", "registration", "loops", "clients", "wake-ups",
+               "epoll_wait came", "found nothing", "wake-ups/client");
     for (const bool exclusive : {false, true}) {
         const Result r = measure(args.host(), loops, connections, gap, exclusive);
-        fmt::print("{:<16} {:>6} {:>8} {:>9} {:>14} {:>16.2f}\n", exclusive ? "EPOLLEXCLUSIVE" : "EPOLLIN", loops,
-                   r.accepted, r.wakeups, r.found_nothing,
+        fmt::print("{:<16} {:>6} {:>8} {:>9} {:>16} {:>13} {:>16.2f}\n", exclusive ? "EPOLLEXCLUSIVE" : "EPOLLIN", loops,
+                   r.accepted, r.wakeups, r.epoll_returns, r.found_nothing,
                    static_cast<double>(r.wakeups) / static_cast<double>(std::max<std::uint64_t>(r.accepted, 1)));
     }
     return 0;
