@@ -71,7 +71,8 @@ private:
                 ++accepted_;
                 say("loop {}: accept4() = {}", number_, fd);
                 clients_[fd].socket.reset(fd);
-                loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLET, [this, fd](std::uint32_t events) { on_ready(fd, events); });
+                loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                            [this, fd](std::uint32_t events) { on_ready(fd, events); });
                 continue;
             }
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -108,7 +109,7 @@ private:
         if (!flush(client)) {
             return close(fd, "send failed");
         }
-        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0 && !client.reading_paused) {
+        if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0 && !client.reading_paused) {
             return;  // only room to write came back
         }
         client.reading_paused = false;
@@ -140,6 +141,13 @@ private:
             }
             if (options_.read_once) {
                 return;  // the bug: level-triggered habits. What is left makes no new edge.
+            }
+            if (static_cast<std::size_t>(n) < sizeof buffer && (events & EPOLLRDHUP) == 0) {
+                // A short read emptied the queue: whatever comes next makes a new
+                // edge, so the recv that would say EAGAIN can be saved. Not if the
+                // client's FIN is here too (EPOLLRDHUP): its edge was this one.
+                say("loop {}: recv({}) took less than asked: drained, wait for the next edge", number_, fd);
+                return;
             }
         }
     }

@@ -57,6 +57,8 @@ def check_drain(path):
     back = echo_of(server, data, quiet_for=2.0)
     if back != data:
         fail(f"a megabyte sent in one write came back as {len(back)} bytes", server)
+    if server.exchange(b"bye\n") != b"bye\n":
+        fail("a client that sent a line and closed at once did not get its echo and a close back", server)
     survive_hostile_clients(server)
     server.stop()
 
