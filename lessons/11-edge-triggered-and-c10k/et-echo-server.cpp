@@ -113,7 +113,7 @@ private:
             return;  // only room to write came back
         }
         client.reading_paused = false;
-        char buffer[16 * 1024];
+        char buffer[64 * 1024];
         for (;;) {
             if (client.output.size() >= options_.output_limit) {
                 client.reading_paused = true;  // the rest waits in the kernel; EPOLLOUT brings us back
