@@ -21,7 +21,7 @@ struct Command {
 
 constexpr std::array<Command, 13> commands = {{
     {"list", workbook::command_list, "list                    every exercise with its status"},
-    {"check", workbook::command_check, "check [NN]              build and test an exercise (default: the current one)"},
+    {"check", workbook::command_check, "check [NN] [--asan]     build and test an exercise (default: the current one; --asan: sanitizers)"},
     {"watch", workbook::command_watch, "watch [--poll]          re-check the current exercise on every save"},
     {"hint", workbook::command_hint, "hint [NN]               the next hint, one more each time"},
     {"run", workbook::command_run, "run NN [program] [args] run a lesson's program (--mine: your own build)"},

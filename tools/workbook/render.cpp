@@ -112,7 +112,12 @@ void add_next_step(Report& report, const Course& course, const Lesson& lesson, c
                    : fmt::format("make {} match its header{}", files, contract);
         break;
     case VerdictKind::failing: next = fmt::format("compare expected and got above, then fix {}{}", files, contract); break;
-    case VerdictKind::crashed: next = fmt::format("find the bad memory access or uncaught exception in {}", files); break;
+    case VerdictKind::crashed:
+        next = verdict.summary.find("LeakSanitizer") != std::string::npos
+                   ? fmt::format("free what {} allocates: the frames above show where it was allocated, and nothing "
+                                 "freed it (a missing freeaddrinfo, close, delete?)", files)
+                   : fmt::format("find the bad memory access or uncaught exception in {}", files);
+        break;
     case VerdictKind::timed_out:
         next = fmt::format("the test waited for your code in {}: a recv() or accept() that never returns, "
                            "or a loop that never ends?", files);

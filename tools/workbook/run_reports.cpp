@@ -22,7 +22,11 @@ std::vector<std::string> sanitizer_report(const std::vector<std::string>& lines,
                                          match[2].str(), match[4].str()));
         } else if (std::regex_match(lines[i], match, start)) {
             report.push_back(match[1].str());
-            for (std::size_t j = i + 1; j < lines.size() && report.size() < 10 && !lines[j].empty(); ++j) {
+            std::size_t j = i + 1;
+            while (j < lines.size() && lines[j].empty()) {
+                ++j;  // LeakSanitizer: a blank line, then "Direct leak of N byte(s) ... allocated from:"
+            }
+            for (; j < lines.size() && report.size() < 10 && !lines[j].empty(); ++j) {
                 std::smatch frame_match;
                 report.push_back(std::regex_match(lines[j], frame_match, frame)
                                      ? fmt::format("  #{} {}", frame_match[1].str(), frame_match[2].str())

@@ -218,6 +218,26 @@ SUMMARY: AddressSanitizer: stack-buffer-overflow
     CHECK(undefined.summary.starts_with("exercises/02-tcp-client-server/echo.cpp:12: runtime error: signed integer"));
 }
 
+TEST_CASE("a LeakSanitizer report shows the leak and the frames that allocated it, past the blank line") {
+    const auto verdict = from_run({}, 23, R"out(
+=================================================================
+==6723==ERROR: LeakSanitizer: detected memory leaks
+
+Direct leak of 76 byte(s) in 1 object(s) allocated from:
+    #0 0x7f6 in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x7f6 in __GI_getaddrinfo ../sysdeps/posix/getaddrinfo.c:2398
+    #2 0x55b in lesson01::resolve_all(std::basic_string_view<char>, int, bool) ../exercises/01-addresses-and-bytes/addresses.cpp:28
+
+SUMMARY: AddressSanitizer: 76 byte(s) leaked in 1 allocation(s).
+)out");
+    CHECK(verdict.kind == workbook::VerdictKind::crashed);
+    CHECK(verdict.summary == "ERROR: LeakSanitizer: detected memory leaks");
+    REQUIRE(verdict.report.size() == 4);
+    CHECK(verdict.report[0] == "Direct leak of 76 byte(s) in 1 object(s) allocated from:");
+    CHECK(verdict.report[3] ==
+          "  #2 lesson01::resolve_all(std::basic_string_view<char>, int, bool) ../exercises/01-addresses-and-bytes/addresses.cpp:28");
+}
+
 TEST_CASE("exit status 0 is passed, with the count") {
     const auto verdict = from_run(R"jsonl({"binary":"t","case":"","event":"run_start","seed":null}
 {"asserts":20,"asserts_failed":0,"case":"","cases":10,"event":"run_end","failed":0,"passed":10,"skipped":0}
