@@ -59,9 +59,28 @@ def copy_workbook(source, target):
         return ignored
 
     shutil.copytree(source, target, ignore=ignore)
+    restore_pristine_stubs(source, target)
     git = ["git", "-C", str(target), "-c", "user.name=e2e", "-c", "user.email=e2e@example.invalid"]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "pristine workbook"]):
         subprocess.run(git + command, check=True, stdout=subprocess.DEVNULL)
+
+
+def restore_pristine_stubs(source, target):
+    """The learner may have solved (or half solved) exercises in `source`: the
+    copy gets the pristine stubs, found by the hashes exercise.json records in
+    the source's git history (tests/support/stub_check.py), so that this test
+    runs the same whatever the learner has done."""
+    sys.path.insert(0, str(source / "tests" / "support"))
+    import stub_check  # noqa: E402
+    for meta in sorted((target / "exercises").glob("[0-9][0-9]-*/exercise.json")):
+        for name, wanted in stub_check.recorded_hashes(meta.parent).items():
+            copy = meta.parent / name
+            if copy.exists() and stub_check.sha256(copy) == wanted:
+                continue
+            content = stub_check.from_git(source / "exercises" / meta.parent.name / name, wanted)
+            if content is None:
+                fail(f"no pristine copy of exercises/{meta.parent.name}/{name} in the git history")
+            copy.write_bytes(content)
 
 
 def run_quietly(command):
