@@ -93,7 +93,7 @@ int serve(const net::Args& args) {
     //    queues the connections until we accept() them.
     net::check(::listen(listener.get(), SOMAXCONN), "listen");
     net::log::step("listen(backlog {})", SOMAXCONN);
-    net::log::info("listening on {}  (try: nc {} {})", net::to_string(net::local_address(listener.get())),
+    net::log::info("listening on {}  (try: nc -N {} {})", net::to_string(net::local_address(listener.get())),
                    args.host(), net::local_port(listener.get()));
 
     while (!net::stop_requested()) {
