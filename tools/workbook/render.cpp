@@ -88,9 +88,11 @@ void add_errno_pointer(Report& report, const Verdict& verdict) {
     if (verdict.kind == VerdictKind::not_started) {
         return;  // whatever the socket saw, the cause is the net::todo
     }
+    // What happened (the summary, an exception's text), not the test's own
+    // explanation of what could happen, which may name errnos that did not.
     std::string said = verdict.summary;
     if (verdict.failure) {
-        said += "\n" + verdict.failure->exception + "\n" + verdict.failure->message;
+        said += "\n" + verdict.failure->exception;
     }
     if (const ErrnoGuide* guide = errno_mentioned_in(said)) {
         report.line(fmt::format("   {} means: {}", guide->name, guide->in_practice), Tone::dim);

@@ -1,5 +1,7 @@
 // Reading the test main's event file (WORKBOOK_EVENTS, one JSON object per
 // line; tests/support/events.hpp describes it) into a verdict.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <fmt/core.h>
@@ -63,6 +65,34 @@ std::string shown_value(std::string_view value) {
     return fmt::format("\"{}\"", shown);
 }
 
+std::optional<unsigned long long> as_unsigned(std::string_view value) {
+    if (value.empty() || value.size() > 20 || value.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    return std::stoull(std::string(value));
+}
+
+// Integers beside their hex, padded to the same width, so that a byte swap
+// shows (expected 32769 (0x8001), got 384 (0x0180)): for values of more than
+// one byte, and for bytes the check calls bytes. Counts stay as they are.
+void add_hex(std::string& expected, std::string& got, std::string_view expression) {
+    const auto a = as_unsigned(expected);
+    const auto b = as_unsigned(got);
+    if (!a || !b || *a == *b) {
+        return;
+    }
+    const bool bytes = expression.find("byte") != std::string_view::npos ||
+                       expression.find("uint8") != std::string_view::npos ||
+                       expression.find("0x") != std::string_view::npos;
+    if (std::max(*a, *b) < 256 && !bytes) {
+        return;
+    }
+    const unsigned long long larger = std::max(*a, *b);
+    const int width = larger > 0xFFFFFFFFULL ? 16 : larger > 0xFFFFULL ? 8 : larger > 0xFFULL ? 4 : 2;
+    expected = fmt::format("{} (0x{:0{}X})", *a, *a, width);
+    got = fmt::format("{} (0x{:0{}X})", *b, *b, width);
+}
+
 // "a == b" -> {"a", "b"} when the comparison can be split unambiguously.
 std::optional<std::pair<std::string, std::string>> split_equality(std::string_view text) {
     const std::size_t equals = text.find(" == ");
@@ -70,6 +100,12 @@ std::optional<std::pair<std::string, std::string>> split_equality(std::string_vi
         return std::nullopt;
     }
     return std::pair{std::string(text.substr(0, equals)), std::string(text.substr(equals + 4))};
+}
+
+// "0x556476f9d2c8": an INFO() of something doctest can only print as an address.
+bool is_bare_pointer(std::string_view line) {
+    return line.size() > 2 && line.starts_with("0x") &&
+           line.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string_view::npos;
 }
 
 // INFO() texts become notes, one per line; the Client's transcript is the wire.
@@ -81,7 +117,7 @@ void add_contexts(const json& event, TestFailure& failure) {
             }
             for (std::string& line : split_lines(context.get<std::string>())) {
                 const std::size_t start = line.find_first_not_of(' ');
-                if (start != std::string::npos) {
+                if (start != std::string::npos && !is_bare_pointer(std::string_view(line).substr(start))) {
                     failure.notes.push_back(line.substr(start));
                 }
             }
@@ -130,10 +166,42 @@ TestFailure failed_assertion(const json& event, TestEvents& events) {
     } else if (const std::string expanded = text_of(event, "expanded"); const auto sides = split_equality(expanded)) {
         failure.got = shown_value(sides->first);
         failure.expected = shown_value(sides->second);
+        add_hex(failure.expected, failure.got, text_of(event, "expression"));
+    } else if (expanded == "false" || expanded == "true") {
+        // CHECK(x) / CHECK_FALSE(x) on a bool: doctest's "values" repeat the
+        // check. Say it in words; the test's message (a note) says why.
+        const bool wanted_false = text_of(event, "assert").find("FALSE") != std::string::npos;
+        failure.message = fmt::format("{} was {}, and the test needs it {}", text_of(event, "expression"), expanded,
+                                      wanted_false ? "false" : "true");
     } else {
         failure.message = fmt::format("the values were: {}", escape_bytes(expanded.substr(0, 300)));
     }
     return failure;
+}
+
+// 4294967216 is 0xFFFFFFB0: the byte 0xB0 read through a signed char and
+// sign-extended on its way into a wider unsigned type. Lesson 05's classic.
+void note_sign_extension(TestFailure& failure) {
+    for (const std::string* text : {&failure.got, &failure.exception, &failure.message}) {
+        std::size_t at = 0;
+        while ((at = text->find_first_of("0123456789", at)) != std::string::npos) {
+            const std::size_t end = std::min(text->find_first_not_of("0123456789", at), text->size());
+            const auto value = as_unsigned(std::string_view(*text).substr(at, end - at));
+            at = end;
+            if (!value) {
+                continue;
+            }
+            const bool from_32 = *value >= 0xFFFFFF80ULL && *value <= 0xFFFFFFFFULL;
+            const bool from_64 = *value >= 0xFFFFFFFFFFFFFF80ULL;
+            if (from_32 || from_64) {
+                failure.notes.push_back(fmt::format(
+                    "{} is 0x{:X}: the byte 0x{:02X} sign-extended. A byte read as a signed char (-{}) and widened "
+                    "fills the upper bits with 1s; read bytes as unsigned (std::uint8_t) before you shift or widen them",
+                    *value, *value, *value & 0xFFU, 0x100U - (*value & 0xFFU)));
+                return;
+            }
+        }
+    }
 }
 
 TestFailure thrown_from_case(const json& event, TestEvents& events) {
@@ -254,6 +322,7 @@ Verdict verdict_from_test_run(const TestRun& run, std::string_view build_dir, st
     }
     verdict.kind = VerdictKind::failing;
     verdict.summary = fmt::format("test \"{}\"", test_name);
+    note_sign_extension(*verdict.failure);
     return verdict;
 }
 

@@ -3,6 +3,8 @@
 // that hangs, crashes and fails on purpose) or written in the same format.
 #include <doctest/doctest.h>
 
+#include <fmt/core.h>
+
 #include <csignal>
 #include <string>
 
@@ -236,6 +238,46 @@ SUMMARY: AddressSanitizer: 76 byte(s) leaked in 1 allocation(s).
     CHECK(verdict.report[0] == "Direct leak of 76 byte(s) in 1 object(s) allocated from:");
     CHECK(verdict.report[3] ==
           "  #2 lesson01::resolve_all(std::basic_string_view<char>, int, bool) ../exercises/01-addresses-and-bytes/addresses.cpp:28");
+}
+
+namespace {
+
+// One failed assertion of a made-up test, as the test main reports it.
+std::string failed(std::string_view assert_macro, std::string_view expression, std::string_view expanded,
+                   std::string_view info = "") {
+    return fmt::format(R"jsonl({{"binary":"t","case":"","event":"run_start","seed":null}}
+{{"case":"c","event":"case_start","file":"../tests/05-framing.cpp","line":1}}
+{{"assert":"{0}","case":"c","check":"{0}( {1} )","event":"assertion_failed","expanded":"{2}","expected_exception":null,"expression":"{1}","file":"../tests/05-framing.cpp","info":[{3}],"line":9,"subcases":[],"threw":false,"wire":[]}}
+{{"asserts":1,"asserts_failed":1,"case":"c","event":"case_end","passed":false,"seconds":0.1}}
+)jsonl",
+                       assert_macro, expression, expanded, info);
+}
+
+}  // namespace
+
+TEST_CASE("failure output: integers get their hex beside them, the same width, so a byte swap shows") {
+    const auto verdict = from_run(failed("CHECK", "port == 32769", "384 == 32769"));
+    REQUIRE(verdict.failure);
+    CHECK(verdict.failure->got == "384 (0x0180)");
+    CHECK(verdict.failure->expected == "32769 (0x8001)");
+    const auto small = from_run(failed("CHECK", "n == 3", "2 == 3"));
+    CHECK(small.failure->got == "2");
+}
+
+TEST_CASE("failure output: a bool check is said in words, not as doctest's REQUIRE( false )") {
+    const auto verdict = from_run(failed("REQUIRE", "reply.starts_with(\\\"HTTP/1.1\\\")", "false"));
+    REQUIRE(verdict.failure);
+    CHECK(verdict.failure->message == "reply.starts_with(\"HTTP/1.1\") was false, and the test needs it true");
+    const auto negated = from_run(failed("CHECK_FALSE", "closed", "true"));
+    CHECK(negated.failure->message == "closed was true, and the test needs it false");
+}
+
+TEST_CASE("failure output: a bare pointer is no note; a sign-extended byte is explained") {
+    const auto verdict = from_run(failed("CHECK", "length == 176", "4294967216 == 176", R"("0x556476f9d2c8","the frame's length")"));
+    REQUIRE(verdict.failure);
+    REQUIRE(verdict.failure->notes.size() == 2);
+    CHECK(verdict.failure->notes[0] == "the frame's length");
+    CHECK(verdict.failure->notes[1].starts_with("4294967216 is 0xFFFFFFB0: the byte 0xB0 sign-extended"));
 }
 
 TEST_CASE("exit status 0 is passed, with the count") {
