@@ -4,6 +4,7 @@
 #include <optional>
 #include <poll.h>
 #include <unistd.h>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -122,17 +123,37 @@ private:
         progress.save();
         passed_ = result.verdict.kind == VerdictKind::passed;
         if (passed_) {
+            // As rustlings does: a passing exercise moves the watch on to the
+            // next unfinished one (b goes back to this one).
             const Lesson* next = next_unfinished(context_.course, progress, *lesson_);
-            fmt::print("\n {} {}\n", context_.out.paint(Tone::good, "✓"),
-                       next != nullptr ? fmt::format("Press n to move on to {}, or keep editing.", lesson_heading(*next))
-                                       : std::string("Every exercise passes. Press q to quit."));
+            if (next != nullptr && stay_) {
+                fmt::print("\n {} Press n to move on to {}, or keep editing.\n", context_.out.paint(Tone::good, "✓"),
+                           lesson_heading(*next));
+            } else if (next != nullptr) {
+                fmt::print("\n {} Moving on to {}: read {}, then edit {}.\n", context_.out.paint(Tone::good, "✓"),
+                           context_.out.paint(Tone::bold, lesson_heading(*next)), next->chapter,
+                           context_.course.display(context_.course.exercise_dir(*next)));
+                previous_ = lesson_;
+                switch_to(*next, progress);
+            } else {
+                fmt::print("\n {} Every exercise passes. Press q to quit.\n", context_.out.paint(Tone::good, "✓"));
+            }
         }
         print_keys();
     }
 
+    void switch_to(const Lesson& lesson, Progress& progress) {
+        stay_ = false;
+        progress.set_current(lesson.name);
+        progress.save();
+        lesson_ = &lesson;
+        passed_ = false;
+        start_watching();
+    }
+
     void print_keys() {
         fmt::print("\n{}\n", context_.out.paint(Tone::dim, fmt::format("watching {} for saves{} | h hint  l list  n next  "
-                                                                      "c check again  q quit",
+                                                                      "b back  c check  q quit",
                                                                       context_.course.display(context_.course.exercise_dir(*lesson_)),
                                                                       polling_ ? " (polling)" : "")));
         std::fflush(stdout);
@@ -154,6 +175,7 @@ private:
             print_keys();
             break;
         case 'n': move_on(); break;
+        case 'b': go_back(); break;
         case 'c':
         case '\n': check_now(); break;
         default: break;
@@ -169,11 +191,20 @@ private:
             print_keys();
             return;
         }
-        progress.set_current(next->name);
-        progress.save();
-        lesson_ = next;
-        passed_ = false;
-        start_watching();
+        previous_ = lesson_;
+        switch_to(*next, progress);
+        check_now();
+    }
+
+    // Back to the exercise the watch moved on from (to polish it further).
+    void go_back() {
+        if (previous_ == nullptr) {
+            return;
+        }
+        Progress progress = context_.load_progress();
+        const Lesson* back = std::exchange(previous_, lesson_);
+        switch_to(*back, progress);
+        stay_ = true;  // it passes already: stay on it until n
         check_now();
     }
 
@@ -181,6 +212,8 @@ private:
     bool polling_;
     int cancel_fd_;
     const Lesson* lesson_;
+    const Lesson* previous_ = nullptr;  // the one before the last move, for b
+    bool stay_ = false;                 // came back with b: a pass does not move on
     std::unique_ptr<ChangeWatcher> watcher_;
     std::optional<Clock::time_point> check_at_;
     Clock::time_point next_poll_{};

@@ -160,7 +160,7 @@ def save_by_rename(path, text):
 
 
 def check_watch(cli, env, exercise, stub, solution):
-    step("watch: a rename-over save is re-checked within 2 s, hints show, q quits")
+    step("watch: a rename-over save is re-checked within 2 s and a pass moves on, b goes back, hints show, q quits")
     session = PtySession(cli, env, "watch")
     session.read_until("not started", CHECK_LIMIT)
     session.read_until("watching exercises/", CHECK_LIMIT)
@@ -168,8 +168,13 @@ def check_watch(cli, env, exercise, stub, solution):
     save_by_rename(exercise, solution)
     reaction = session.read_until("checking", REACTION_LIMIT, mark)
     session.read_until("passed", CHECK_LIMIT, mark)
-    session.read_until("Press n", CHECK_LIMIT, mark)
-    print(f"    save -> re-check started in {reaction:.2f} s")
+    session.read_until("Moving on to 01", CHECK_LIMIT, mark)
+    session.read_until("watching exercises/01-addresses-and-bytes", CHECK_LIMIT, mark)
+    print(f"    save -> re-check started in {reaction:.2f} s; passed, and the watch moved on by itself")
+    mark = len(session.output)
+    session.send(b"b")  # back to the one that passes: it stays there
+    session.read_until("Press n to move on", CHECK_LIMIT, mark)
+    session.read_until("watching exercises/02-tcp-client-server", CHECK_LIMIT, mark)
     mark = len(session.output)
     session.send(b"h")
     session.read_until("Hints for", 10, mark)
