@@ -226,7 +226,7 @@ TEST_CASE("accept_all sheds clients while no descriptor is free, three times run
                       counts.shed, " and accepted ", counts.accepted,
                       " (release the reserve, accept4 the client, close it, restore the reserve)");
         CHECK(counts.accepted == 0);
-        CHECK_MESSAGE(closed_by_server(clients[static_cast<std::size_t>(i)].get(), 1s),
+        CHECK_MESSAGE(closed_by_server(clients[static_cast<std::size_t>(i)].get(), 500ms),
                       "a shed client must see its connection closed at once, not hang in the queue");
         CHECK_MESSAGE(reserve.held(), "the reserve descriptor must be restored after shedding, for the next time");
     }
