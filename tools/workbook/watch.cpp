@@ -21,9 +21,11 @@ namespace workbook {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-// Editors write a file in several steps (create, write, rename): wait until
-// the folder has been quiet this long, then check once.
-constexpr std::chrono::milliseconds debounce{100};
+// Editors write a file in several steps (create, write, rename), all within
+// a few milliseconds: wait until the folder has been quiet this long, then
+// check once. Every millisecond here is one a learner waits for the verdict
+// that ./workbook check would not make them wait (it was 100 ms).
+constexpr std::chrono::milliseconds debounce{20};
 constexpr std::chrono::milliseconds poll_interval{500};
 
 class WatchSession {
