@@ -218,16 +218,21 @@ TEST_CASE("accept_all sheds clients while no descriptor is free, three times run
     auto counts = lesson11::accept_all(listener.get(), reserve, keep);
     REQUIRE_MESSAGE(counts.accepted == 2, "two descriptors were free for two clients; accept_all accepted ", counts.accepted);
 
-    for (int i = 2; i < 5; ++i) {
-        CAPTURE(i);
-        connect_to(clients[static_cast<std::size_t>(i)].get(), port);
+    // One client queued, then two at once: each call sheds every one of them.
+    for (const auto& queued : {std::vector<std::size_t>{2}, std::vector<std::size_t>{3, 4}}) {
+        for (const std::size_t i : queued) {
+            connect_to(clients[i].get(), port);
+        }
         counts = lesson11::accept_all(listener.get(), reserve, keep);
-        CHECK_MESSAGE(counts.shed == 1, "client ", i + 1, " came with no descriptor free (EMFILE); accept_all shed ",
-                      counts.shed, " and accepted ", counts.accepted,
-                      " (release the reserve, accept4 the client, close it, restore the reserve)");
+        CHECK_MESSAGE(counts.shed == queued.size(), queued.size(), " client(s) came with no descriptor free (EMFILE); "
+                      "accept_all shed ", counts.shed, " and accepted ", counts.accepted,
+                      " (release the reserve, accept4 the client, close it, restore the reserve, and go on until EAGAIN)");
         CHECK(counts.accepted == 0);
-        CHECK_MESSAGE(closed_by_server(clients[static_cast<std::size_t>(i)].get(), 500ms),
-                      "a shed client must see its connection closed at once, not hang in the queue");
+        for (const std::size_t i : queued) {
+            CAPTURE(i);
+            CHECK_MESSAGE(closed_by_server(clients[i].get(), 500ms),
+                          "a shed client must see its connection closed at once, not hang in the queue");
+        }
         CHECK_MESSAGE(reserve.held(), "the reserve descriptor must be restored after shedding, for the next time");
     }
 
@@ -281,6 +286,29 @@ TEST_CASE("on_ready stops reading at the output limit and reads again on the EPO
                   " bytes: after stopping at the limit, on_ready must read again once the output drained, "
                   "even on an edge that holds only EPOLLOUT");
     CHECK(back == data.substr(0, back.size()));
+}
+
+TEST_CASE("on_ready sends what it owes a client that half-closed before it closes") {
+    SocketPair pair;
+    const int small = 4096;  // most of the echo cannot go out at once
+    net::check(::setsockopt(pair.ours.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), "setsockopt SO_SNDBUF");
+    Connection connection(std::move(pair.ours));
+    const std::string data = harness::random_bytes(64 * 1024, 1105);
+    send_whole(pair.theirs.get(), data);
+    net::check(::shutdown(pair.theirs.get(), SHUT_WR), "shutdown");  // nc -N: "that was all", still reading
+
+    CHECK_MESSAGE(connection.on_ready(EPOLLIN | EPOLLRDHUP) == Status::open,
+                  "recv() returned 0 with ", connection.buffered(), " bytes of replies still unsent: a client that "
+                  "half-closed still reads, so close only once it has them");
+    std::string back = read_available(pair.theirs.get());
+    Status status = Status::open;
+    for (int turn = 0; turn < 500 && status == Status::open; ++turn) {
+        status = connection.on_ready(EPOLLOUT);
+        back += read_available(pair.theirs.get());
+    }
+    CHECK_MESSAGE(back.size() == data.size(), "the client got back ", back.size(), " of ", data.size(), " bytes");
+    CHECK(back == data.substr(0, back.size()));
+    CHECK_MESSAGE(status == Status::closed, "once every reply is out, on_ready must say closed");
 }
 
 TEST_CASE("on_ready says closed when the client closes, and when it resets") {

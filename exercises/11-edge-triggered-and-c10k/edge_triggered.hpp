@@ -65,13 +65,19 @@ struct AcceptCounts {
 //   - EMFILE or ENFILE (no descriptor left): a queued client stays queued, and
 //     with EPOLLET nobody hears of it again until another client arrives. If
 //     `reserve` is held: release it and accept4 again. A client: close it at
-//     once, count it shed. Then restore the reserve (after the close: that is
-//     the descriptor it takes back) and go on with the next; but if there was
-//     no client (EAGAIN), return. accept4 takes a descriptor BEFORE it looks at the
-//     queue, so at the limit it says EMFILE even when nobody is waiting; only
-//     this second call tells. If the reserve is not held, return (the next
-//     edge tries again);
+//     once (it sees its connection closed, or reset if it had sent something),
+//     count it shed. Then restore the reserve (after the close: that is the
+//     descriptor it takes back) and go on with the next. If that second
+//     accept4 failed, save its errno before restore() and return, unless it
+//     was EINTR or a per-client error: EAGAIN means nobody was queued
+//     (accept4 takes a descriptor BEFORE it looks at the queue, so at the
+//     limit it says EMFILE even when nobody is waiting), EMFILE means another
+//     thread took the slot. If the reserve is not held, return;
 //   - any other error: throw std::system_error naming accept4 (net::throw_errno).
+// First thing in every call: if the reserve is not held (lost to another
+// thread's race), restore() it while a descriptor may be free. (The reserve
+// trick holds for one thread per descriptor table: with several loops in one
+// process, their accept4 calls can take each other's freed slot.)
 AcceptCounts accept_all(int listener, ReserveFd& reserve, const std::function<void(net::Fd)>& on_client);
 
 // What on_ready tells the loop afterwards.
@@ -100,8 +106,11 @@ public:
     //      tail. EINTR: try again. Any other error: return closed.
     //   2. Read with ::recv, at most read_chunk bytes per call, appending what
     //      comes to the output and sending it as in 1, until recv fails with
-    //      EAGAIN: that, not one recv, is what re-arms the edge.
-    //      0 from recv: the client closed: return closed. EINTR: again.
+    //      EAGAIN: only an empty queue makes the next arrival news.
+    //      0 from recv: the client sends nothing more. It may still be reading
+    //      (a half-close: nc -N), so close only once it has its replies: return
+    //      closed if the output is empty; else stop reading, return open, and
+    //      return closed from the on_ready whose send empties it. EINTR: again.
     //      Any other error: closed.
     //      Backpressure: stop reading while the output holds output_limit
     //      bytes or more, even before EAGAIN. The bytes left in the kernel
@@ -120,6 +129,7 @@ private:
     std::size_t output_limit_;
     std::string output_;
     bool reading_paused_ = false;  // stopped at the limit with bytes left in the kernel
+    bool peer_closed_ = false;     // recv said 0: finish sending, then close
 };
 
 }  // namespace lesson11

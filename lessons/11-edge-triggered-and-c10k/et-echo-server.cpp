@@ -47,6 +47,7 @@ struct Client {
     net::Fd socket;
     std::string output;          // replies the kernel has not taken yet
     bool reading_paused = false;  // stopped at the output limit with bytes left in the kernel
+    bool peer_closed = false;     // recv said 0: send what is owed, then close
 };
 
 class EchoLoop {
@@ -60,11 +61,14 @@ public:
     void stop() noexcept { loop_.stop(); }
 
     void report() const {
-        net::log::info("loop {}: {} accepted, {} shed, {} wake-ups", number_, accepted_, shed_, loop_.wakeups());
+        net::log::info("loop {}: {} accepted, {} shed, {} epoll_wait returns", number_, accepted_, shed_, loop_.wakeups());
     }
 
 private:
     void accept_all() {
+        if (!reserve_) {
+            reserve_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));  // lost earlier: take it back while we can
+        }
         for (;;) {  // one edge for however many are queued: take them all
             const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
@@ -81,8 +85,9 @@ private:
             if (errno == EINTR || net::is_per_client_accept_error(errno)) {
                 continue;
             }
-            if (errno != EMFILE && errno != ENFILE) {
-                net::throw_errno("accept4");
+            const int err = errno;
+            if (err != EMFILE && err != ENFILE) {
+                net::throw_errno("accept4", err);
             }
             // Out of descriptors. The client stays queued and, edge-triggered,
             // nobody would hear of it again: free the reserve, take the client,
@@ -92,14 +97,17 @@ private:
             }
             reserve_.reset();
             const int shed = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+            const int shed_error = errno;  // before open() can change it
             if (shed >= 0) {
                 ::close(shed);
                 ++shed_;
-                net::log::info("loop {}: accept4: {}: shed a client (closed at once)", number_, std::strerror(EMFILE));
+                net::log::info("loop {}: accept4: {}: shed a client (closed at once)", number_, std::strerror(err));
             }
             reserve_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-            if (shed < 0) {
-                return;  // nobody was queued: at the limit accept4 says EMFILE before it looks
+            if (shed < 0 && shed_error != EINTR && !net::is_per_client_accept_error(shed_error)) {
+                // EAGAIN: nobody was queued (at the limit accept4 says EMFILE
+                // before it looks at the queue). EMFILE: another loop took the slot.
+                return;
             }
         }
     }
@@ -108,6 +116,12 @@ private:
         Client& client = clients_.at(fd);
         if (!flush(client)) {
             return close(fd, "send failed");
+        }
+        if (client.peer_closed) {
+            if (client.output.empty()) {
+                close(fd, "the client closed its side and has every reply");
+            }
+            return;
         }
         if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0 && !client.reading_paused) {
             return;  // only room to write came back
@@ -122,7 +136,14 @@ private:
             }
             const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
             if (n == 0) {
-                return close(fd, "recv() = 0: the client closed");
+                if (client.output.empty()) {
+                    return close(fd, "recv() = 0: the client closed");
+                }
+                // A half-close (nc -N): it sends no more but still reads. Close
+                // once it has every reply; EPOLLOUT brings us back.
+                client.peer_closed = true;
+                say("loop {}: recv({}) = 0 with {} still to send", number_, fd, net::plural(client.output.size(), "byte"));
+                return;
             }
             if (n < 0) {
                 if (errno == EINTR) {

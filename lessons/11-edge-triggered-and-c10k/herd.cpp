@@ -110,8 +110,9 @@ struct Result {
     std::uint64_t found_nothing = 0;
 };
 
-Result measure(const std::string& host, int loops, int connections, std::chrono::microseconds gap, bool exclusive) {
-    const net::Fd listener = net::listen_tcp(host, 0);
+Result measure(const std::string& host, std::uint16_t port_wanted, int loops, int connections,
+               std::chrono::microseconds gap, bool exclusive) {
+    const net::Fd listener = net::listen_tcp(host, port_wanted);
     net::check(::fcntl(listener.get(), F_SETFL, O_NONBLOCK), "fcntl O_NONBLOCK");
     const std::uint16_t port = net::local_port(listener.get());
     Counts counts;
@@ -167,11 +168,11 @@ int run(const net::Args& args) {
     const std::chrono::microseconds gap{args.integer("--gap-us", 0, 1'000'000)};
     net::log::info("{} loops watch one listener; {} arrive one at a time, {} us apart", loops,
                    net::plural(connections, "client"), gap.count());
-    fmt::print("{:<16} {:>6} {:>8} {:>9} {:>16} {:>13} {:>16}\n", "registration", "loops", "clients", "wake-ups",
-               "epoll_wait came", "found nothing", "wake-ups/client");
+    fmt::print("{:<16} {:>6} {:>8} {:>9} {:>20} {:>14} {:>16}\n", "registration", "loops", "clients", "wake-ups",
+               "epoll_wait returned", "found nothing", "wake-ups/client");
     for (const bool exclusive : {false, true}) {
-        const Result r = measure(args.host(), loops, connections, gap, exclusive);
-        fmt::print("{:<16} {:>6} {:>8} {:>9} {:>16} {:>13} {:>16.2f}\n", exclusive ? "EPOLLEXCLUSIVE" : "EPOLLIN", loops,
+        const Result r = measure(args.host(), args.port(), loops, connections, gap, exclusive);
+        fmt::print("{:<16} {:>6} {:>8} {:>9} {:>20} {:>14} {:>16.2f}\n", exclusive ? "EPOLLEXCLUSIVE" : "EPOLLIN", loops,
                    r.accepted, r.wakeups, r.epoll_returns, r.found_nothing,
                    static_cast<double>(r.wakeups) / static_cast<double>(std::max<std::uint64_t>(r.accepted, 1)));
     }

@@ -12,6 +12,9 @@ namespace lesson11 {
 
 AcceptCounts accept_all(int listener, ReserveFd& reserve, const std::function<void(net::Fd)>& on_client) {
     AcceptCounts counts;
+    if (!reserve.held()) {
+        reserve.restore();  // lost to a race earlier: take a descriptor back while one is free
+    }
     for (;;) {  // until EAGAIN: a client left in the queue gets no second report
         const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
@@ -26,26 +29,27 @@ AcceptCounts accept_all(int listener, ReserveFd& reserve, const std::function<vo
         if (err == EINTR || net::is_per_client_accept_error(err)) {
             continue;
         }
-        if (err == EMFILE || err == ENFILE) {
-            if (!reserve.held()) {
-                return counts;  // a later report tries again
-            }
-            // Take the client off the queue and tell it now, instead of letting it hang.
-            reserve.release();
-            const int shed = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-            if (shed >= 0) {
-                ::close(shed);  // before restore(): this is the descriptor it takes back
-                ++counts.shed;
-            }
-            reserve.restore();
-            if (shed < 0) {
-                // accept4 takes a descriptor before it looks at the queue: at the
-                // limit it says EMFILE even when nobody waits. This says EAGAIN.
-                return counts;
-            }
-            continue;
+        if (err != EMFILE && err != ENFILE) {
+            net::throw_errno("accept4", err);
         }
-        net::throw_errno("accept4", err);
+        if (!reserve.held()) {
+            return counts;  // nothing to free: the next edge tries again
+        }
+        // Take the client off the queue and tell it now, instead of letting it hang.
+        reserve.release();
+        const int shed = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        const int shed_error = errno;  // before restore()'s open() can change it
+        if (shed >= 0) {
+            ::close(shed);  // before restore(): this is the descriptor it takes back
+            ++counts.shed;
+        }
+        reserve.restore();
+        if (shed < 0 && shed_error != EINTR && !net::is_per_client_accept_error(shed_error)) {
+            // EAGAIN: nobody was queued (accept4 takes a descriptor before it
+            // looks at the queue, so at the limit it says EMFILE even then).
+            // EMFILE again: another thread took the slot. Either way, stop.
+            return counts;
+        }
     }
 }
 

@@ -38,6 +38,9 @@ Status Connection::on_ready(std::uint32_t ready) {
     if (!flush(socket_.get(), output_)) {
         return Status::closed;
     }
+    if (peer_closed_) {
+        return output_.empty() ? Status::closed : Status::open;  // still owed replies: EPOLLOUT brings us back
+    }
     // Read on an EPOLLIN edge, and also when an earlier call stopped at the
     // limit: those bytes are still in the kernel and their edge is spent.
     if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0 && !reading_paused_) {
@@ -52,13 +55,16 @@ Status Connection::on_ready(std::uint32_t ready) {
         }
         const ssize_t n = ::recv(socket_.get(), buffer, sizeof buffer, 0);
         if (n == 0) {
-            return Status::closed;
+            // The client sends nothing more, but may still be reading (a
+            // half-close, nc -N): close once the replies it is owed are out.
+            peer_closed_ = true;
+            return output_.empty() ? Status::closed : Status::open;
         }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            return would_block(errno) ? Status::open : Status::closed;  // EAGAIN re-arms the edge
+            return would_block(errno) ? Status::open : Status::closed;  // EAGAIN: drained, the next arrival is news
         }
         output_.append(buffer, static_cast<std::size_t>(n));
         if (!flush(socket_.get(), output_)) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Lesson 11's et-echo-server as the chapter runs it: a megabyte in one write
-echoed whole; --read-once stalls it (the classic bug, on purpose); --max-fds
+echoed whole; a client that half-closes gets every reply before the close; --read-once stalls it (the classic bug, on purpose); --max-fds
 runs it out of descriptors, and it sheds the clients it cannot hold at once,
 without spinning, and serves again when one leaves; --loops 2 serves from two
 loops on one port; hostile clients never end it; Ctrl-C does."""
@@ -61,6 +61,15 @@ def check_drain(path):
         fail("a client that sent a line and closed at once did not get its echo and a close back", server)
     survive_hostile_clients(server)
     server.stop()
+
+    # nc -N: 3 MB sent, then "that was all" (a half-close) before reading one
+    # byte back: the server must finish sending before it closes.
+    roomy = Server([path, "--port", "0", "--quiet", "--output-limit", str(8 * MEGABYTE)])
+    data = os.urandom(3 * MEGABYTE)
+    back = roomy.exchange(data)
+    if back != data:
+        fail(f"a client that half-closed after 3 MB got {len(back)} bytes back: the replies owed were dropped", roomy)
+    roomy.stop()
 
     buggy = Server([path, "--port", "0", "--quiet", "--read-once"])
     back = echo_of(buggy, data, quiet_for=0.5)
