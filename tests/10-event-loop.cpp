@@ -167,3 +167,40 @@ TEST_CASE("interest(): EPOLLIN below the limit, EPOLLOUT only while bytes wait")
     ::close(peer.release());
     CHECK(connection.on_readable() == lesson10::Status::closed);
 }
+
+TEST_CASE("a client that half-closes gets every reply before the close, and its EOF is no longer watched") {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    net::Fd peer{fds[1]};
+    const int small = 4096;  // most of the echo cannot go out at once
+    REQUIRE(::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+    lesson10::Connection connection(net::Fd{fds[0]});
+    const std::string data = harness::random_bytes(64 * 1024, 1005);
+    REQUIRE(::send(peer.get(), data.data(), data.size(), 0) == static_cast<ssize_t>(data.size()));
+    REQUIRE(::shutdown(peer.get(), SHUT_WR) == 0);  // nc -N: "that was all", still reading
+
+    // The loop, level-triggered: call what interest() asks for, as epoll would report it.
+    std::string back;
+    char buffer[65536];
+    lesson10::Status status = lesson10::Status::open;
+    bool saw_eof_unwatched = false;
+    for (int turn = 0; turn < 1000 && status == lesson10::Status::open; ++turn) {
+        const std::uint32_t wanted = connection.interest();
+        if ((wanted & EPOLLOUT) != 0) {
+            status = connection.on_writable();
+        }
+        if (status == lesson10::Status::open && (wanted & EPOLLIN) != 0) {
+            status = connection.on_readable();
+        }
+        saw_eof_unwatched = saw_eof_unwatched || (connection.buffered() > 0 && (connection.interest() & EPOLLIN) == 0);
+        for (ssize_t n; (n = ::recv(peer.get(), buffer, sizeof buffer, MSG_DONTWAIT)) > 0;) {
+            back.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    CHECK_MESSAGE(back.size() == data.size(), "the client got back ", back.size(), " of ", data.size(),
+                  " bytes: recv() == 0 after a half-close (nc -N) means 'no more requests', not 'stop answering'");
+    CHECK(back == data.substr(0, back.size()));
+    CHECK_MESSAGE(status == lesson10::Status::closed, "once every reply is out, on_writable must say closed");
+    CHECK_MESSAGE(saw_eof_unwatched, "after the client's EOF, interest() must drop EPOLLIN: a socket at EOF is "
+                  "readable for ever, and level-triggered epoll would report it on every turn");
+}

@@ -42,8 +42,11 @@ public:
     //   - bytes: they are the echo's reply; append them to the output buffer
     //     and try to send it (as on_writable does), so a quick client gets its
     //     answer in the same turn of the loop;
-    //   - 0: the client closed its side. Return closed (what it has not read
-    //     of its replies is lost, as it closed the connection);
+    //   - 0: the client closed its side: it sends nothing more, but may still
+    //     be reading (a half-close: nc -N). Output empty: return closed. Else
+    //     remember it and return open: on_writable says closed once the
+    //     replies are out, and interest() stops asking for EPOLLIN (a socket
+    //     at EOF is readable for ever: level-triggered, it would spin);
     //   - EAGAIN/EWOULDBLOCK or EINTR: nothing to read after all: return open;
     //   - any other error (ECONNRESET...): return closed.
     Status on_readable();
@@ -53,6 +56,7 @@ public:
     // EAGAIN (the kernel's send buffer is full: keep the rest for later).
     // A send may take fewer bytes than offered: keep exactly the unsent tail,
     // in order. EINTR: try again. Any other error (EPIPE, ECONNRESET): closed.
+    // After the client's EOF (see on_readable), closed once the buffer is empty.
     Status on_writable();
 
     // The events the loop should watch this socket for now:
@@ -63,7 +67,7 @@ public:
     //     bytes. At the limit, stop reading (backpressure): a client that
     //     sends and never reads must not make the server buffer without end.
     //     Once on_writable has sent enough to drop below the limit, reading
-    //     resumes.
+    //     resumes. Never after the client's EOF: there is nothing more to read.
     [[nodiscard]] std::uint32_t interest() const;
 
     // Bytes waiting in the output buffer.
@@ -74,6 +78,7 @@ private:
     net::Fd socket_;
     std::size_t output_limit_;
     std::string output_;
+    bool peer_closed_ = false;  // recv said 0: send what is owed, then close
 };
 
 }  // namespace lesson10

@@ -38,6 +38,7 @@ struct Client {
     std::string output;                  // replies the kernel has not taken yet
     Clock::time_point last_heard;        // for the idle timeout
     std::uint32_t watching = 0;          // what epoll watches it for now
+    bool peer_closed = false;            // recv said 0: send what is owed, then close
 };
 
 class EchoServer {
@@ -75,17 +76,25 @@ private:
         if ((events & EPOLLOUT) != 0 && !flush(client)) {
             return close(fd, "send failed");
         }
-        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+        if (client.peer_closed && client.output.empty()) {
+            return close(fd, "the client closed its side and has every reply");
+        }
+        if (!client.peer_closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
             char buffer[64 * 1024];
             const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-            if (n == 0) {
+            if (n == 0 && client.output.empty()) {
                 return close(fd, "recv() = 0: the client closed");
+            }
+            if (n == 0) {
+                // A half-close (nc -N): no more requests, but it still reads.
+                say("recv({}) = 0 with {} still to send", fd, net::plural(client.output.size(), "byte"));
+                client.peer_closed = true;
             }
             if (n < 0) {
                 if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                     return close(fd, fmt::format("recv: {}", std::strerror(errno)));
                 }
-            } else {
+            } else if (n > 0) {
                 say("recv({}) = {}", fd, net::plural(n, "byte"));
                 client.last_heard = Clock::now();
                 client.output.append(buffer, static_cast<std::size_t>(n));
@@ -96,8 +105,8 @@ private:
         }
         // What to be told next: the whole backpressure rule is these two lines.
         std::uint32_t wanted = 0;
-        if (client.output.size() < output_limit_) {
-            wanted |= EPOLLIN;
+        if (client.output.size() < output_limit_ && !client.peer_closed) {
+            wanted |= EPOLLIN;  // (never after EOF: a socket at EOF is readable for ever)
         }
         if (!client.output.empty()) {
             wanted |= EPOLLOUT;

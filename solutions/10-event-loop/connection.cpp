@@ -20,7 +20,9 @@ Status Connection::on_readable() {
     char buffer[read_chunk];
     const ssize_t n = ::recv(socket_.get(), buffer, sizeof buffer, 0);
     if (n == 0) {
-        return Status::closed;  // the client's FIN: it sends nothing more, ever
+        // The client's FIN: it sends nothing more, but may still read (nc -N).
+        peer_closed_ = true;
+        return output_.empty() ? Status::closed : Status::open;
     }
     if (n < 0) {
         // A readiness report is a hint, not a promise: another reader, or a
@@ -49,12 +51,15 @@ Status Connection::on_writable() {
     }
     // One erase per call, not per send: erasing from the front is a memmove of the tail.
     output_.erase(0, sent);
+    if (status == Status::open && peer_closed_ && output_.empty()) {
+        return Status::closed;  // every reply owed to a client that half-closed is out
+    }
     return status;
 }
 
 std::uint32_t Connection::interest() const {
     std::uint32_t events = 0;
-    if (output_.size() < output_limit_) {
+    if (output_.size() < output_limit_ && !peer_closed_) {
         events |= EPOLLIN;
     }
     if (!output_.empty()) {
