@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "harness.hpp"
 #include "http.hpp"

@@ -62,7 +62,10 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+// Only the declarations: json.hpp takes seconds to compile, and the file you
+// save after every edit (response.cpp) needs none of it. client.cpp, the
+// tests and fetch include the whole of it.
+#include <nlohmann/json_fwd.hpp>
 
 namespace http {
 

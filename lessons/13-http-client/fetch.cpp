@@ -12,6 +12,7 @@
 #include <string>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "http.hpp"
 #include "net/args.hpp"

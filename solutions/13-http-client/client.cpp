@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "http.hpp"
 #include "net/error.hpp"
