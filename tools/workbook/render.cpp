@@ -127,7 +127,11 @@ void add_next_step(Report& report, const Course& course, const Lesson& lesson, c
     }
     report.line("");
     report.line(fmt::format(" next: {}", next), Tone::bold);
-    report.line(fmt::format("       then ./workbook check {}   (stuck? ./workbook hint {})", lesson.number, lesson.number),
+    // A check under the sanitizers (./workbook check NN --asan runs this CLI on
+    // build-asan/) is to be run again the same way: a plain check passes a leak.
+    const bool sanitized = course.build().filename() == "build-asan";
+    report.line(fmt::format("       then ./workbook check {}{}   (stuck? ./workbook hint {})", lesson.number,
+                            sanitized ? " --asan" : "", lesson.number),
                 Tone::dim);
 }
 

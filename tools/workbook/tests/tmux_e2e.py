@@ -138,7 +138,7 @@ def check_asan_catches_the_leak(learner, env, solution):
     exercise.write_text(solution.replace(LEAK_LINE, NO_FREE, 1))
     began = time.monotonic()
     output = run([str(learner / "workbook"), "check", "01", "--asan"], ASAN_BUILD_LIMIT, cwd=learner, env=env, status=1)
-    expect(output, "crashed", "LeakSanitizer", "resolve_all", "addresses.cpp")
+    expect(output, "crashed", "LeakSanitizer", "resolve_all", "addresses.cpp", "then ./workbook check 01 --asan")
     print(f"    sanitized build and check in {time.monotonic() - began:.1f} s")
 
 
