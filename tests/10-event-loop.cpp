@@ -22,7 +22,7 @@
 #include <fmt/core.h>
 
 #include "10-event-loop/echo_loop.hpp"
-#include "10-event-loop/non_reader.hpp"
+#include "10-event-loop/clients.hpp"
 #include "connection.hpp"
 #include "harness.hpp"
 #include "net/error.hpp"
@@ -71,28 +71,7 @@ TEST_CASE("a reply larger than the kernel's send buffer arrives whole and in ord
     EchoServer server(limit, small_send_buffer);
     auto client = harness::Client::connect(server.port());
     const std::string data = harness::random_bytes(2 << 20, 1001);
-    std::exception_ptr send_failed;
-    std::thread sender([&] {
-        // Sends while the test reads: neither side waits for the other.
-        try {
-            harness::Client writer(net::Fd{::dup(client.fd())});
-            writer.send(data, 5s);
-        } catch (...) {
-            send_failed = std::current_exception();
-        }
-    });
-    std::string back;
-    try {
-        back = client.recv_exact(data.size(), 5s);
-    } catch (...) {
-        ::shutdown(client.fd(), SHUT_RDWR);  // frees the sender
-        sender.join();
-        throw;
-    }
-    sender.join();
-    if (send_failed) {
-        std::rethrow_exception(send_failed);
-    }
+    const std::string back = fixtures::echo_while_sending(client, data, 5s);
     CHECK_MESSAGE(back.size() == data.size(), "the server sent back ", back.size(), " of ", data.size(), " bytes");
     CHECK_MESSAGE(back == data, "the bytes came back changed or out of order");
 }
@@ -181,7 +160,6 @@ TEST_CASE("a client that half-closes gets every reply before the close, and its 
 
     // The loop, level-triggered: call what interest() asks for, as epoll would report it.
     std::string back;
-    char buffer[65536];
     lesson10::Status status = lesson10::Status::open;
     bool saw_eof_unwatched = false;
     for (int turn = 0; turn < 1000 && status == lesson10::Status::open; ++turn) {
@@ -193,9 +171,7 @@ TEST_CASE("a client that half-closes gets every reply before the close, and its 
             status = connection.on_readable();
         }
         saw_eof_unwatched = saw_eof_unwatched || (connection.buffered() > 0 && (connection.interest() & EPOLLIN) == 0);
-        for (ssize_t n; (n = ::recv(peer.get(), buffer, sizeof buffer, MSG_DONTWAIT)) > 0;) {
-            back.append(buffer, static_cast<std::size_t>(n));
-        }
+        back += fixtures::read_available(peer.get());
     }
     CHECK_MESSAGE(back.size() == data.size(), "the client got back ", back.size(), " of ", data.size(),
                   " bytes: recv() == 0 after a half-close (nc -N) means 'no more requests', not 'stop answering'");

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -25,7 +24,7 @@
 
 #include <fmt/core.h>
 
-#include "10-event-loop/non_reader.hpp"
+#include "10-event-loop/clients.hpp"
 #include "11-edge-triggered-and-c10k/et_loop.hpp"
 #include "edge_triggered.hpp"
 #include "harness.hpp"
@@ -33,6 +32,7 @@
 #include "net/fd.hpp"
 #include "net/tcp.hpp"
 #include "printers.hpp"
+#include "waits.hpp"
 
 using namespace std::chrono_literals;
 using fixtures::EtEchoServer;
@@ -124,26 +124,8 @@ struct SocketPair {
     }
 };
 
-std::string read_available(int fd) {
-    std::string got;
-    char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-        if (n <= 0) {
-            return got;
-        }
-        got.append(buffer, static_cast<std::size_t>(n));
-    }
-}
-
 void send_whole(int fd, const std::string& data) {
     REQUIRE(::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
-}
-
-std::size_t unread_in_kernel(int fd) {
-    int queued = 0;
-    net::check(::ioctl(fd, FIONREAD, &queued), "ioctl FIONREAD");
-    return static_cast<std::size_t>(queued);
 }
 
 // Round trips of one 64-byte message; returns each one's duration.
@@ -249,10 +231,10 @@ TEST_CASE("on_ready reads until EAGAIN: 200 KiB waiting are all echoed by one ca
     const std::string data = harness::random_bytes(200 * 1024, 1101);
     send_whole(pair.theirs.get(), data);
     CHECK(connection.on_ready(EPOLLIN) == Status::open);
-    CHECK_MESSAGE(unread_in_kernel(connection.fd()) == 0,
-                  unread_in_kernel(connection.fd()), " bytes were left unread after an EPOLLIN edge: with EPOLLET "
+    CHECK_MESSAGE(harness::unread_bytes(connection.fd()) == 0,
+                  harness::unread_bytes(connection.fd()), " bytes were left unread after an EPOLLIN edge: with EPOLLET "
                   "no second report comes for them (read until recv says EAGAIN)");
-    const std::string back = read_available(pair.theirs.get());
+    const std::string back = fixtures::read_available(pair.theirs.get());
     CHECK_MESSAGE(back.size() == data.size(), "one on_ready echoed ", back.size(), " of ", data.size(), " bytes");
     CHECK(back == data.substr(0, back.size()));
 }
@@ -270,17 +252,17 @@ TEST_CASE("on_ready stops reading at the output limit and reads again on the EPO
     CHECK_MESSAGE(connection.buffered() <= limit + Connection::read_chunk, "on_ready buffered ", connection.buffered(),
                   " bytes for a client that is not reading; the limit is ", limit,
                   " (draining until EAGAIN stops at the limit: backpressure)");
-    CHECK_MESSAGE(unread_in_kernel(connection.fd()) > 0, "everything was read although the output was over its limit");
+    CHECK_MESSAGE(harness::unread_bytes(connection.fd()) > 0, "everything was read although the output was over its limit");
 
     // The client reads what came; the kernel reports EPOLLOUT (an edge: room
     // again), and no EPOLLIN: the bytes still waiting made their edge long ago.
-    std::string back = read_available(pair.theirs.get());
+    std::string back = fixtures::read_available(pair.theirs.get());
     for (int turn = 0; turn < 500 && back.size() < data.size(); ++turn) {
         if (connection.on_ready(EPOLLOUT) != Status::open) {
             FAIL("on_ready closed a healthy connection");
         }
         CHECK(connection.buffered() <= limit + Connection::read_chunk);
-        back += read_available(pair.theirs.get());
+        back += fixtures::read_available(pair.theirs.get());
     }
     CHECK_MESSAGE(back.size() == data.size(), "the client got back ", back.size(), " of ", data.size(),
                   " bytes: after stopping at the limit, on_ready must read again once the output drained, "
@@ -300,11 +282,11 @@ TEST_CASE("on_ready sends what it owes a client that half-closed before it close
     CHECK_MESSAGE(connection.on_ready(EPOLLIN | EPOLLRDHUP) == Status::open,
                   "recv() returned 0 with ", connection.buffered(), " bytes of replies still unsent: a client that "
                   "half-closed still reads, so close only once it has them");
-    std::string back = read_available(pair.theirs.get());
+    std::string back = fixtures::read_available(pair.theirs.get());
     Status status = Status::open;
     for (int turn = 0; turn < 500 && status == Status::open; ++turn) {
         status = connection.on_ready(EPOLLOUT);
-        back += read_available(pair.theirs.get());
+        back += fixtures::read_available(pair.theirs.get());
     }
     CHECK_MESSAGE(back.size() == data.size(), "the client got back ", back.size(), " of ", data.size(), " bytes");
     CHECK(back == data.substr(0, back.size()));
@@ -339,27 +321,7 @@ TEST_CASE("through the edge-triggered loop: 1 MiB sent in one write comes back w
     EtEchoServer server;
     auto client = harness::Client::connect(server.port());
     const std::string data = harness::random_bytes(1 << 20, 1103);
-    std::exception_ptr send_failed;
-    std::thread sender([&] {
-        try {
-            harness::Client writer(net::Fd{::dup(client.fd())});
-            writer.send(data, 5s);
-        } catch (...) {
-            send_failed = std::current_exception();
-        }
-    });
-    std::string back;
-    try {
-        back = client.recv_exact(data.size(), 5s);
-    } catch (...) {
-        ::shutdown(client.fd(), SHUT_RDWR);
-        sender.join();
-        throw;
-    }
-    sender.join();
-    if (send_failed) {
-        std::rethrow_exception(send_failed);
-    }
+    const std::string back = fixtures::echo_while_sending(client, data, 5s);
     CHECK(back == data);
 }
 

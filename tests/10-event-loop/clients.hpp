@@ -1,17 +1,23 @@
 #pragma once
-// A client that sends and does not read (lessons 10 and 11's backpressure tests).
+// The clients of lessons 10 and 11's echo tests: one that sends and does not
+// read (backpressure), one that sends and reads at once, and a drain of what
+// a non-blocking socket holds.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string>
+#include <thread>
 
+#include "harness.hpp"
 #include "net/error.hpp"
 #include "net/fd.hpp"
 
@@ -77,5 +83,44 @@ struct NonReader {
         return back;
     }
 };
+
+// Sends `data` on the client's socket from a second thread while this one
+// reads the echo: neither side waits for the other. Returns the `data.size()`
+// bytes that came back, or re-throws the read's or the send's failure.
+inline std::string echo_while_sending(harness::Client& client, const std::string& data,
+                                      std::chrono::milliseconds timeout) {
+    std::exception_ptr send_failed;
+    std::thread sender([&] {
+        try {
+            harness::Client writer(net::Fd{::dup(client.fd())});
+            writer.send(data, timeout);
+        } catch (...) {
+            send_failed = std::current_exception();
+        }
+    });
+    std::string back;
+    try {
+        back = client.recv_exact(data.size(), timeout);
+    } catch (...) {
+        ::shutdown(client.fd(), SHUT_RDWR);  // frees the sender
+        sender.join();
+        throw;
+    }
+    sender.join();
+    if (send_failed) {
+        std::rethrow_exception(send_failed);
+    }
+    return back;
+}
+
+// Everything a non-blocking read of `fd` finds now (the test's end of a socket pair).
+inline std::string read_available(int fd) {
+    std::string got;
+    char buffer[65536];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0;) {
+        got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+}
 
 }  // namespace fixtures
