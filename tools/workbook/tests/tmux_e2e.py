@@ -39,6 +39,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import e2e  # noqa: E402  (copy_workbook, the pristine stubs)
+from e2e import expect, fail, save_by_rename, step  # noqa: E402
 
 ASAN_BUILD_LIMIT = 420  # s: configure + one sanitized target, on two busy cores
 CHECK_LIMIT = 60  # s: a check once the build is there
@@ -51,15 +52,6 @@ LEAK_LINE = "const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(raw
 NO_FREE = "const std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(raw, [](addrinfo*) {});"
 
 
-def fail(message):
-    print(f"FAIL: {message}", flush=True)
-    sys.exit(1)
-
-
-def step(message):
-    print(f"--- {message}", flush=True)
-
-
 def run(command, timeout, cwd=None, env=None, status=None):
     try:
         done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -69,18 +61,6 @@ def run(command, timeout, cwd=None, env=None, status=None):
     if status is not None and done.returncode != status:
         fail(f"{shlex.join(command)} exited {done.returncode}, expected {status}:\n{output}")
     return output
-
-
-def expect(text, *needles):
-    for needle in needles:
-        if needle not in text:
-            fail(f"expected {needle!r} in:\n{text}")
-
-
-def save_by_rename(path, text):
-    temporary = path.with_name(f".{path.name}.e2e-tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 class TmuxPane:
