@@ -4,7 +4,6 @@
 #include <optional>
 #include <poll.h>
 #include <unistd.h>
-#include <utility>
 
 #include <fmt/core.h>
 
@@ -135,7 +134,6 @@ private:
                 fmt::print("\n {} Moving on to {}: read {}, then edit {}.\n", context_.out.paint(Tone::good, "✓"),
                            context_.out.paint(Tone::bold, lesson_heading(*next)), next->chapter,
                            context_.course.display(context_.course.exercise_dir(*next)));
-                previous_ = lesson_;
                 switch_to(*next, progress);
             } else {
                 fmt::print("\n {} Every exercise passes. Press q to quit.\n", context_.out.paint(Tone::good, "✓"));
@@ -144,7 +142,9 @@ private:
         print_keys();
     }
 
+    // Watches `lesson` from now on; the one left behind is where b goes back to.
     void switch_to(const Lesson& lesson, Progress& progress) {
+        previous_ = lesson_;
         stay_ = false;
         progress.set_current(lesson.name);
         progress.save();
@@ -193,7 +193,6 @@ private:
             print_keys();
             return;
         }
-        previous_ = lesson_;
         switch_to(*next, progress);
         check_now();
     }
@@ -204,8 +203,7 @@ private:
             return;
         }
         Progress progress = context_.load_progress();
-        const Lesson* back = std::exchange(previous_, lesson_);
-        switch_to(*back, progress);
+        switch_to(*previous_, progress);
         stay_ = true;  // it passes already: stay on it until n
         check_now();
     }
