@@ -3,6 +3,7 @@
 //
 //     load pingpong --port 5000 --connections 50 --size 64 --duration 2
 //     load idle --port 5000 --connections 1000 --pid 12345
+//     load http --port 8080 --connections 50 --path / --duration 2
 //
 // One thread, one epoll loop, non-blocking sockets: on a two-core machine the
 // client must not be what is measured. Loopback only. Every phase has a
@@ -10,6 +11,7 @@
 // Prints a table for people and, last, one `key=value` line for scripts
 // (tools/bench/compare reads it). Exit status: 0 when every connection was
 // served and every byte came back as sent, 1 otherwise, 2 for a bad command line.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -20,6 +22,7 @@
 #include <fmt/core.h>
 
 #include "connections.hpp"
+#include "http.hpp"
 #include "idle.hpp"
 #include "net/address.hpp"
 #include "net/args.hpp"
@@ -93,6 +96,56 @@ int pingpong(const net::Args& args, const net::Address& target, std::size_t conn
     return ok ? 0 : 1;
 }
 
+// A request-target as RFC 9112 §3.2.1 writes it for GET: an absolute path
+// (and query), no spaces or control bytes, which would break the request line.
+std::string path_option(const net::Args& args) {
+    std::string path = args.value("--path");
+    const bool printable = std::all_of(path.begin(), path.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (!path.starts_with('/') || !printable) {
+        throw net::UsageError(fmt::format("--path must start with / and hold no spaces or control bytes, got '{}'", path));
+    }
+    return path;
+}
+
+int http(const net::Args& args, const net::Address& target, std::size_t connections) {
+    const std::string path = path_option(args);
+    bench::HttpOptions options;
+    options.request = bench::get_request(path, net::to_string(target));
+    options.warmup = seconds_option(args, "--warmup", 60);
+    options.measure = seconds_option(args, "--duration", 600);
+    if (options.measure == Clock::duration::zero()) {
+        throw net::UsageError("--duration must be more than 0");
+    }
+    const auto fds = bench::connect_all(target, connections, Clock::now() + seconds_option(args, "--timeout", 600));
+    const bench::HttpResult result = bench::run_http(fds, options);
+
+    const auto requests = static_cast<double>(result.requests);
+    const double rps = requests / result.seconds;
+    const double mbps = static_cast<double>(result.bytes) / result.seconds / 1e6;
+    const double body = result.requests == 0 ? 0 : static_cast<double>(result.body_bytes) / requests;
+    const double p50 = bench::percentile_us(result.latencies_ns, 0.50);
+    const double p99 = bench::percentile_us(result.latencies_ns, 0.99);
+    const double max = bench::percentile_us(result.latencies_ns, 1.0);
+    const bool ok = result.unanswered == 0 && result.failed == 0 && result.non2xx == 0 && result.requests > 0;
+
+    fmt::print("http {}: GET {} on {}, one request in flight each, {:.1f} s measured\n", net::to_string(target), path,
+               net::plural(connections, "keep-alive connection"), result.seconds);
+    fmt::print("  requests      {:>12}   {:>10}/s\n", with_commas(requests), with_commas(rps));
+    fmt::print("  received      {:>12.2f} MB/s, {:.0f} bytes of body per response\n", mbps, body);
+    fmt::print("  latency       p50 {}   p99 {}   max {}\n", microseconds(p50), microseconds(p99), microseconds(max));
+    fmt::print("  status        {}\n", result.non2xx == 0 ? std::string("every response 2xx")
+               : fmt::format("{} not 2xx, the first: {}", with_commas(static_cast<double>(result.non2xx)), result.first_non2xx));
+    fmt::print("  unanswered    {} of {}\n", result.unanswered, net::plural(connections, "connection"));
+    if (!result.first_error.empty()) {
+        fmt::print("  first error   {} ({} failed)\n", result.first_error, net::plural(result.failed, "connection"));
+    }
+    fmt::print("mode=http connections={} path={} seconds={:.3f} requests={} rps={:.1f} mbps={:.3f} body_bytes={:.0f} "
+               "p50_us={:.1f} p99_us={:.1f} max_us={:.1f} non2xx={} unanswered={} failed={} ok={}\n",
+               connections, path, result.seconds, result.requests, rps, mbps, body, p50, p99, max, result.non2xx,
+               result.unanswered, result.failed, ok ? 1 : 0);
+    return ok ? 0 : 1;
+}
+
 int idle(const net::Args& args, const net::Address& target, std::size_t connections) {
     std::optional<pid_t> pid;
     if (!args.value("--pid").empty()) {
@@ -146,7 +199,10 @@ int load(const net::Args& args) {
     if (mode == "idle") {
         return idle(args, target, connections);
     }
-    throw net::UsageError(fmt::format("unknown mode '{}': pingpong or idle", mode));
+    if (mode == "http") {
+        return http(args, target, connections);
+    }
+    throw net::UsageError(fmt::format("unknown mode '{}': pingpong, idle or http", mode));
 }
 
 }  // namespace
@@ -154,21 +210,25 @@ int load(const net::Args& args) {
 int main(int argc, char** argv) {
     const net::Usage usage{
         .program = "load",
-        .summary = "Loads a TCP echo server on this machine and measures it.\n"
+        .summary = "Loads a TCP echo server (or an HTTP server) on this machine and measures it.\n"
                    "  pingpong: each connection keeps one message in flight; round trips/s,\n"
                    "            MB/s, latency percentiles; every echoed byte is checked.\n"
                    "  idle:     connections that each make one round trip, then sit idle while\n"
                    "            the server's memory and threads are read from /proc/PID.\n"
+                   "  http:     each keep-alive connection keeps one GET in flight (like wrk);\n"
+                   "            requests/s, latency percentiles; every response's framing is\n"
+                   "            parsed and its status checked (2xx).\n"
                    "Loopback only. Last line: the results as key=value pairs.",
-        .positional = "pingpong|idle",
+        .positional = "pingpong|idle|http",
         .min_positional = 1,
         .max_positional = 1,
         .port_help = "the server's port (required)",
         .options = {
             {"--connections", "N", "connections opened at once", "50"},
             {"--size", "BYTES", "pingpong: bytes per message", "64"},
-            {"--duration", "SECONDS", "pingpong: how long to measure", "2"},
-            {"--warmup", "SECONDS", "pingpong: round trips not counted first", "0.2"},
+            {"--duration", "SECONDS", "pingpong, http: how long to measure", "2"},
+            {"--warmup", "SECONDS", "pingpong, http: round trips not counted first", "0.2"},
+            {"--path", "PATH", "http: the path to GET", "/"},
             {"--pid", "PID", "idle: the server's process, sampled from /proc"},
             {"--hold", "SECONDS", "idle: how long to hold the connections", "1"},
             {"--timeout", "SECONDS", "deadline to connect, and for idle's echoes", "5"},

@@ -29,14 +29,6 @@ struct Connection {
     bool done = false;            // ended by an error
 };
 
-// splitmix64: a fast, well-mixed sequence of 64-bit values from a seed.
-std::uint64_t mix(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 void fill_message(Connection& connection, std::uint64_t index) {
     std::uint64_t state = (index << 40) ^ connection.sequence;
     auto& bytes = connection.message;
@@ -93,7 +85,7 @@ public:
             result_.unanswered += connection.completed == 0 ? 1 : 0;
             result_.failed += connection.done ? 1 : 0;
         }
-        std::sort(result_.latencies_ns.begin(), result_.latencies_ns.end());
+        result_.latencies_ns = latencies_.take_sorted();
         return std::move(result_);
     }
 
@@ -174,25 +166,10 @@ private:
         ++connection.completed;
         if (connection.started >= measure_from_) {
             ++result_.round_trips;
-            record_latency(static_cast<std::uint64_t>(
+            latencies_.record(static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - connection.started).count()));
         }
         begin_round_trip(i, now);
-    }
-
-    // Keeps every latency up to a few million, then a uniform sample of them
-    // (reservoir sampling), so that a long run's memory stays bounded (40 MB).
-    void record_latency(std::uint64_t ns) {
-        constexpr std::size_t kept = 5'000'000;
-        auto& latencies = result_.latencies_ns;
-        if (latencies.size() < kept) {
-            latencies.push_back(ns);
-            return;
-        }
-        const std::uint64_t slot = mix(sampler_) % result_.round_trips;
-        if (slot < kept) {
-            latencies[slot] = ns;
-        }
     }
 
     void fail(std::size_t i, std::string what) {
@@ -208,7 +185,7 @@ private:
     std::vector<Connection> connections_;
     std::vector<unsigned char> scratch_;
     Clock::time_point measure_from_;
-    std::uint64_t sampler_ = 1;
+    Latencies latencies_;
     PingpongResult result_;
 };
 
@@ -217,15 +194,6 @@ private:
 PingpongResult run_pingpong(const std::vector<net::Fd>& connections, const PingpongOptions& options) {
     Loop loop(connections, options);
     return loop.run(options);
-}
-
-double percentile_us(const std::vector<std::uint64_t>& sorted, double fraction) {
-    if (sorted.empty()) {
-        return 0;
-    }
-    const auto last = static_cast<double>(sorted.size() - 1);
-    const auto index = static_cast<std::size_t>(fraction * last + 0.5);
-    return static_cast<double>(sorted[std::min(index, sorted.size() - 1)]) / 1000.0;
 }
 
 }  // namespace bench

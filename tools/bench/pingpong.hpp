@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "connections.hpp"
+#include "latency.hpp"
 #include "net/fd.hpp"
 
 namespace bench {
@@ -35,8 +36,5 @@ struct PingpongResult {
 // loop on this thread; the whole run takes warmup + measure, whatever the
 // server does. The connections are left open (the caller closes them).
 [[nodiscard]] PingpongResult run_pingpong(const std::vector<net::Fd>& connections, const PingpongOptions& options);
-
-// The latency at `fraction` (0.5 = median) of `sorted`, in microseconds; 0 if empty.
-[[nodiscard]] double percentile_us(const std::vector<std::uint64_t>& sorted, double fraction);
 
 }  // namespace bench

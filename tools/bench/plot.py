@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 
-def plot_scaling(curves, svg):
+def plot_scaling(curves, svg, ylabel="round trips/s", title="echo ping-pong, median of runs"):
     """curves: {server name: [(connections, round trips/s or None)]}; writes svg.
     A None (no figure: not every connection was served) leaves a gap."""
     curves = {name: [(x, y) for x, y in points if y is not None] for name, points in curves.items()}
@@ -17,8 +17,8 @@ def plot_scaling(curves, svg):
                 data.write(f'"{name}"\n' + "".join(f"{x} {y}\n" for x, y in points) + "\n\n")
         lines = ", ".join(f"'{data.name}' index {i} with linespoints title columnheader(1)" for i in range(len(curves)))
         script = (f"set terminal svg size 800,500 dynamic; set output '{svg}'; set logscale x; "
-                  "set yrange [0:*]; set xlabel 'connections'; set ylabel 'round trips/s'; set key outside right; "
-                  f"set title 'echo ping-pong, median of runs'; plot {lines}")
+                  f"set yrange [0:*]; set xlabel 'connections'; set ylabel '{ylabel}'; set key outside right; "
+                  f"set title '{title}'; plot {lines}")
         try:
             subprocess.run(["gnuplot", "-e", script], check=True)
         finally:
@@ -39,8 +39,8 @@ def plot_scaling(curves, svg):
         pyplot.xscale("log")
         pyplot.ylim(bottom=0)
         pyplot.xlabel("connections")
-        pyplot.ylabel("round trips/s")
-        pyplot.title("echo ping-pong, median of runs")
+        pyplot.ylabel(ylabel)
+        pyplot.title(title)
         pyplot.legend()
         pyplot.savefig(svg)
     print(f"wrote {svg}", file=sys.stderr)
