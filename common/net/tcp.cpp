@@ -15,19 +15,34 @@
 
 namespace net {
 
-Fd listen_tcp(std::string_view host, std::uint16_t port, int backlog) {
+namespace {
+
+Fd listen_on(std::string_view host, std::uint16_t port, int backlog, bool reuse_port) {
     const auto endpoints = resolve(host, std::to_string(port), tcp_hints(AI_PASSIVE | AI_NUMERICSERV));
     const Endpoint& endpoint = endpoints.front();
 
     Fd listener{check(::socket(endpoint.family, endpoint.socktype | SOCK_CLOEXEC, endpoint.protocol), "socket")};
     const int on = 1;
     check(::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), "setsockopt SO_REUSEADDR");
+    if (reuse_port) {
+        check(::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), "setsockopt SO_REUSEPORT");
+    }
     if (::bind(listener.get(), endpoint.address.get(), endpoint.address.length) < 0) {
         const int err = errno;  // before formatting: allocating may change errno
         throw_errno(fmt::format("bind {}", to_string(endpoint.address)), err);
     }
     check(::listen(listener.get(), backlog), "listen");
     return listener;
+}
+
+}  // namespace
+
+Fd listen_tcp(std::string_view host, std::uint16_t port, int backlog) {
+    return listen_on(host, port, backlog, false);
+}
+
+Fd listen_tcp_reuseport(std::string_view host, std::uint16_t port, int backlog) {
+    return listen_on(host, port, backlog, true);
 }
 
 bool is_per_client_accept_error(int err) noexcept {

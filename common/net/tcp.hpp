@@ -21,6 +21,12 @@ namespace net {
 // you mean to accept connections from other machines.
 [[nodiscard]] Fd listen_tcp(std::string_view host, std::uint16_t port, int backlog = SOMAXCONN);
 
+// listen_tcp with SO_REUSEPORT set before bind (chapter 11): several
+// listeners, one per event loop, can share host:port, and the kernel spreads
+// new connections across them (by a hash of the client's address and port).
+// Bind the first on port 0, then the others on the port it got.
+[[nodiscard]] Fd listen_tcp_reuseport(std::string_view host, std::uint16_t port, int backlog = SOMAXCONN);
+
 // What one accept_client() call produced: a client, or the reason there is none.
 struct Accepted {
     Fd connection;  // the new connected socket (close-on-exec); invalid when no client came
