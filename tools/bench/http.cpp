@@ -10,6 +10,7 @@
 
 #include "http_response.hpp"
 #include "net/error.hpp"
+#include "net/log.hpp"
 
 namespace bench {
 
@@ -124,7 +125,7 @@ private:
             return;
         }
         if (n == 0) {
-            fail(i, fmt::format("the server closed the connection after {} responses", connection.completed));
+            fail(i, fmt::format("the server closed the connection after {}", net::plural(connection.completed, "response")));
             return;
         }
         const auto count = static_cast<std::size_t>(n);
@@ -155,7 +156,7 @@ private:
         if (used < count) {
             fail(i, fmt::format("{} bytes after response {}, before the next request", count - used, connection.completed));
         } else if (response.close()) {
-            fail(i, fmt::format("the server said Connection: close after {} responses", connection.completed));
+            fail(i, fmt::format("the server said Connection: close after {}", net::plural(connection.completed, "response")));
         } else {
             begin_request(i, now);
         }

@@ -14,7 +14,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 START_DEADLINE = 10.0
-NGINX_INSTALL = ("install it with: sudo apt-get install -y nginx-light (Debian/Ubuntu; or ./workbook bench --http), "
+NGINX_INSTALL = ("install it with ./workbook bench --http, or: sudo apt-get install -y nginx (Debian/Ubuntu), "
                  "sudo dnf install -y nginx (Fedora), sudo pacman -S nginx (Arch)")
 
 # One worker, no logging per request, keep-alive for the whole run, and a
