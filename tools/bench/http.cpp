@@ -70,6 +70,7 @@ public:
         result_.seconds = std::chrono::duration<double>(end - measure_from_).count();
         for (const Connection& connection : connections_) {
             result_.unanswered += connection.completed == 0 ? 1 : 0;
+            result_.all_requests += connection.completed;
             result_.failed += connection.done ? 1 : 0;
         }
         result_.latencies_ns = latencies_.take_sorted();

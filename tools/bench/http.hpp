@@ -26,6 +26,7 @@ struct HttpOptions {
 
 struct HttpResult {
     std::uint64_t requests = 0;              // responses completed in the measured stretch
+    std::uint64_t all_requests = 0;          // and with the warm-up's (for the server's CPU time per request)
     double seconds = 0;                      // length of the measured stretch
     std::vector<std::uint64_t> latencies_ns; // one per counted response, sorted
     std::uint64_t bytes = 0;                 // response bytes (head and body) of the counted ones

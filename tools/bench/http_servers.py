@@ -68,6 +68,7 @@ class Nginx:
         self.note = ""
         self.fresh_rss_kib = None
         self.folder = None
+        self.sampled_pid = None  # the worker: it holds the connections, the master only starts it
 
     def _config(self, port):
         built = subprocess.run([self.nginx, "-V"], capture_output=True, text=True, timeout=15).stderr
@@ -93,9 +94,9 @@ class Nginx:
             self.process = subprocess.Popen([self.nginx, "-p", self.folder, "-c", conf, *early_log],
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                             start_new_session=True)
-            if self._wait_listening(port):
+            if self._wait_listening(port) and self._find_worker():
                 self.port = port
-                with open(f"/proc/{self.process.pid}/status") as status:
+                with open(f"/proc/{self.sampled_pid}/status") as status:
                     self.fresh_rss_kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
                 return
             log = open(error_log).read() if os.path.exists(error_log) else ""
@@ -113,6 +114,19 @@ class Nginx:
                     return True
             except OSError:
                 time.sleep(0.05)  # polling a port that is not open yet; nothing else says when it is
+        return False
+
+    def _find_worker(self):
+        """True once the master has started its one worker (sampled_pid)."""
+        deadline = time.monotonic() + START_DEADLINE
+        children = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with open(children) as listed:
+                pids = listed.read().split()
+            if pids:
+                self.sampled_pid = int(pids[0])
+                return True
+            time.sleep(0.05)  # the master forks it right after it binds; nothing else says when
         return False
 
     def stop(self):

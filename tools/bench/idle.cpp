@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "http_response.hpp"
 #include "net/error.hpp"
 
 namespace bench {
@@ -51,8 +52,10 @@ ProcessSample sample_process(pid_t pid) {
 }
 
 IdleResult run_idle(const std::vector<net::Fd>& connections, Clock::time_point answer_deadline,
-                    Clock::duration hold, std::optional<pid_t> pid) {
+                    Clock::duration hold, std::optional<pid_t> pid, const std::string& http_request) {
     IdleResult result;
+    const bool http = !http_request.empty();
+    std::vector<ResponseReader> responses(http ? connections.size() : 0);
     net::Fd epoll{net::check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")};
     std::vector<std::size_t> received(connections.size(), 0);
     std::size_t waiting = 0;
@@ -64,9 +67,11 @@ IdleResult run_idle(const std::vector<net::Fd>& connections, Clock::time_point a
         }
     };
 
-    // Every probe goes out first: 16 bytes always fit a fresh socket's buffer.
+    // Every probe goes out first: 16 bytes (or a GET) always fit a fresh socket's buffer.
     for (std::size_t i = 0; i < connections.size(); ++i) {
-        const auto probe = probe_for(i);
+        const auto echo_probe = probe_for(i);
+        const std::string_view probe = http ? std::string_view(http_request)
+                                            : std::string_view(echo_probe.data(), echo_probe.size());
         epoll_event interest{};
         interest.events = EPOLLIN;
         interest.data.u64 = i;
@@ -87,8 +92,8 @@ IdleResult run_idle(const std::vector<net::Fd>& connections, Clock::time_point a
         for (int e = 0; e < ready; ++e) {
             const std::size_t i = events[static_cast<std::size_t>(e)].data.u64;
             const auto probe = probe_for(i);
-            char buffer[probe_size];
-            const ssize_t n = ::recv(connections[i].get(), buffer, probe_size - received[i], 0);
+            char buffer[4096];
+            const ssize_t n = ::recv(connections[i].get(), buffer, http ? sizeof buffer : probe_size - received[i], 0);
             if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
                 continue;
             }
@@ -97,6 +102,21 @@ IdleResult run_idle(const std::vector<net::Fd>& connections, Clock::time_point a
                 continue;
             }
             const auto count = static_cast<std::size_t>(n);
+            if (http) {
+                ResponseReader& response = responses[i];
+                const std::size_t used = response.feed(buffer, count);
+                if (response.step() == ResponseReader::Step::failed || used < count
+                    || (response.step() == ResponseReader::Step::complete && response.status() / 100 != 2)) {
+                    give_up(i, response.step() == ResponseReader::Step::failed ? response.error()
+                               : used < count ? std::string("bytes after the response")
+                                              : fmt::format("answered {}", response.status_line()));
+                } else if (response.step() == ResponseReader::Step::complete) {
+                    ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, connections[i].get(), nullptr);
+                    --waiting;
+                    ++result.answered;
+                }
+                continue;
+            }
             if (std::memcmp(buffer, probe.data() + received[i], count) != 0) {
                 give_up(i, "the echo differs from the probe");
                 continue;

@@ -36,8 +36,10 @@ struct IdleResult {
 // Sends a 16-byte probe on each connection and waits until every echo is back
 // (or `answer_deadline`), then holds the connections for `hold`, sampling
 // `pid` (if given) every 50 ms. `before` is passed in: it must be taken
-// before the connections were opened.
+// before the connections were opened. With an `http_request`, that is the
+// probe, and the answer must be a whole 2xx response (an HTTP server's idle
+// connections are kept-alive ones that have been served once).
 [[nodiscard]] IdleResult run_idle(const std::vector<net::Fd>& connections, Clock::time_point answer_deadline,
-                                  Clock::duration hold, std::optional<pid_t> pid);
+                                  Clock::duration hold, std::optional<pid_t> pid, const std::string& http_request = {});
 
 }  // namespace bench

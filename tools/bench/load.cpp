@@ -140,9 +140,9 @@ int http(const net::Args& args, const net::Address& target, std::size_t connecti
         fmt::print("  first error   {} ({} failed)\n", result.first_error, net::plural(result.failed, "connection"));
     }
     fmt::print("mode=http connections={} path={} seconds={:.3f} requests={} rps={:.1f} mbps={:.3f} body_bytes={:.0f} "
-               "p50_us={:.1f} p99_us={:.1f} max_us={:.1f} non2xx={} unanswered={} failed={} ok={}\n",
+               "p50_us={:.1f} p99_us={:.1f} max_us={:.1f} non2xx={} unanswered={} failed={} all_requests={} ok={}\n",
                connections, path, result.seconds, result.requests, rps, mbps, body, p50, p99, max, result.non2xx,
-               result.unanswered, result.failed, ok ? 1 : 0);
+               result.unanswered, result.failed, result.all_requests, ok ? 1 : 0);
     return ok ? 0 : 1;
 }
 
@@ -157,8 +157,9 @@ int idle(const net::Args& args, const net::Address& target, std::size_t connecti
     if (pid) {
         before = bench::sample_process(*pid);
     }
+    const std::string request = args.flag("--http") ? bench::get_request(path_option(args), net::to_string(target)) : "";
     const auto fds = bench::connect_all(target, connections, Clock::now() + timeout);
-    bench::IdleResult result = bench::run_idle(fds, Clock::now() + timeout, hold, pid);
+    bench::IdleResult result = bench::run_idle(fds, Clock::now() + timeout, hold, pid, request);
     result.before = before;
     const bool ok = result.answered == connections;
 
@@ -213,8 +214,9 @@ int main(int argc, char** argv) {
         .summary = "Loads a TCP echo server (or an HTTP server) on this machine and measures it.\n"
                    "  pingpong: each connection keeps one message in flight; round trips/s,\n"
                    "            MB/s, latency percentiles; every echoed byte is checked.\n"
-                   "  idle:     connections that each make one round trip, then sit idle while\n"
-                   "            the server's memory and threads are read from /proc/PID.\n"
+                   "  idle:     connections that each make one round trip (or one GET with --http),\n"
+                   "            then sit idle while the server's memory and threads are read\n"
+                   "            from /proc/PID.\n"
                    "  http:     each keep-alive connection keeps one GET in flight (like wrk);\n"
                    "            requests/s, latency percentiles; every response's framing is\n"
                    "            parsed and its status checked (2xx).\n"
@@ -231,6 +233,7 @@ int main(int argc, char** argv) {
             {"--path", "PATH", "http: the path to GET", "/"},
             {"--pid", "PID", "idle: the server's process, sampled from /proc"},
             {"--hold", "SECONDS", "idle: how long to hold the connections", "1"},
+            {"--http", "", "idle: the probe is a GET of --path, answered by a 2xx response"},
             {"--timeout", "SECONDS", "deadline to connect, and for idle's echoes", "5"},
         },
     };
