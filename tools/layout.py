@@ -7,9 +7,12 @@
     solution NN-name file.cpp
     mutant NN-name what-is-wrong.patch
     mutant-target NN-name what-is-wrong.patch file.cpp   (each solution file the patch changes)
+    uses NN-name http                 (a library of common/ beyond net that the lesson
+                                       builds on: exercise.json's "uses", e.g. ["http"])
 (The launcher notices added or removed files with a glob of its own and then
 has meson configure again, which runs this.)
 """
+import json
 import pathlib
 import re
 import sys
@@ -45,6 +48,14 @@ def records():
         for kind, top in (("exercise", "exercises"), ("solution", "solutions")):
             for source in sources(ROOT / top / name):
                 yield f"{kind} {name} {source}"
+        meta = ROOT / "exercises" / name / "exercise.json"
+        if meta.is_file():
+            try:
+                uses = json.loads(meta.read_text()).get("uses", [])
+            except json.JSONDecodeError:
+                uses = []  # check_exercises.py reports it
+            for library in uses:
+                yield f"uses {name} {library}"
         for patch in sources(ROOT / "tests" / "mutants" / name, ".patch"):
             yield f"mutant {name} {patch}"
             for target in patch_targets(ROOT / "tests" / "mutants" / name / patch):

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "http/parser.hpp"
@@ -44,8 +45,8 @@ struct Deadline {
 
 // What a DeadlineRule remembers about one connection between two calls.
 struct DeadlineState {
-    Stage stage = Stage::idle;
-    Clock::time_point since{};  // when `stage` began
+    std::optional<Stage> stage;  // of the last call; none before the first (the connection is new)
+    Clock::time_point since{};   // when `stage` began
 };
 
 // Called with the connection's stage after every read, and after each request
