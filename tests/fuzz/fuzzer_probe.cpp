@@ -1,0 +1,4 @@
+// Configure-time probe (tests/fuzz/meson.build): does clang++ link libFuzzer here?
+#include <cstddef>
+#include <cstdint>
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t*, std::size_t) { return 0; }
