@@ -33,6 +33,8 @@ import string
 import subprocess
 import sys
 
+import mermaid  # book/mermaid.py
+
 BOOK = pathlib.Path(__file__).resolve().parent
 ROOT = BOOK.parent
 SRC = BOOK / "src"
@@ -189,8 +191,9 @@ class Site:
                 chapter.diagrams += 1
                 # Mermaid reads the element's HTML and decodes the entities:
                 # escaped here, the arrows (->>) reach it intact.
-                return {"t": "RawBlock", "c": ["html", '<pre class="mermaid">' + html.escape(node["c"][1])
-                                               + "</pre>"]}
+                # The id lets a link (and the browser test's screenshot) point at it.
+                return {"t": "RawBlock", "c": ["html", f'<pre class="mermaid" id="diagram-{chapter.diagrams}">'
+                                               + html.escape(node["c"][1]) + "</pre>"]}
             if kind in ("Link", "Image"):
                 target = node["c"][2]
                 target[0] = self.rewrite_target(document, page, target[0], what)
@@ -239,9 +242,10 @@ class Cache:
 
     def __init__(self, path, version):
         self.path, self.version = path, version
-        self.old, self.new = {}, {}
+        self.old, self.new, self.previous_pages = {}, {}, []
         try:
             data = json.loads(path.read_text())
+            self.previous_pages = [page for page in data.get("pages", []) if ".." not in page.split("/")]
             if data.get("version") == version:
                 self.old = data["entries"]
         except (OSError, ValueError, KeyError):
@@ -255,9 +259,9 @@ class Cache:
     def put(self, key, value):
         self.new[key] = value
 
-    def save(self):
+    def save(self, written_pages):
         temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps({"version": self.version, "entries": self.new}))
+        temporary.write_text(json.dumps({"version": self.version, "pages": written_pages, "entries": self.new}))
         temporary.replace(self.path)
 
 
@@ -358,7 +362,11 @@ def sidebar_html(entries, chapters, current, page, progress, progress_time):
     return "<ol>\n" + "\n".join(items) + "\n</ol>\n" + note
 
 
+WRITTEN = set()
+
+
 def write_page(path, template, **fields):
+    WRITTEN.add(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = template.substitute(**fields)
     temporary = path.with_name(path.name + ".tmp")
@@ -375,8 +383,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "build" / "book")
     parser.add_argument("--progress", type=pathlib.Path, default=ROOT / ".workbook" / "progress.json")
-    parser.add_argument("--mermaid", type=pathlib.Path,
-                        help="mermaid.min.js to copy beside the pages (without it, diagrams show as text)")
+    parser.add_argument("--mermaid", type=pathlib.Path, default=mermaid.installed(),
+                        help="mermaid.min.js to copy beside the pages (default: book/mermaid.py's, "
+                             "if fetched; without it, diagrams show as text)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     options = parser.parse_args()
     out = options.out.resolve()
@@ -506,7 +515,12 @@ def main():
     (out / "index.html").write_text(
         f'<!doctype html><meta charset="utf-8"><title>{html.escape(order[0].title)}</title>'
         f'<meta http-equiv="refresh" content="0; url={first}"><a href="{first}">{html.escape(order[0].title)}</a>\n')
-    cache.save()
+    cache.save(written_pages=sorted(path.relative_to(out).as_posix() for path in WRITTEN))
+    # A chapter taken out of SUMMARY.md (or a source no longer linked) leaves
+    # no page behind; only pages this script wrote last time are ever removed.
+    written = sorted(path.relative_to(out).as_posix() for path in WRITTEN)
+    for stale in set(cache.previous_pages) - set(written):
+        (out / stale).unlink(missing_ok=True)
     diagrams = sum(chapter.diagrams for chapter in order)
     print(f"rendered {len(order)} chapters ({diagrams} diagrams"
           f"{'' if mermaid_available or not diagrams else ', shown as text: no mermaid.min.js'}) "

@@ -11,7 +11,11 @@ function bookDrawDiagrams() {
   if (blocks.length === 0) { root.dataset.diagrams = "none"; return; }
   if (!window.mermaid) { root.dataset.diagrams = "no mermaid"; return; }
   const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
-  window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default" });
+  // deterministicIds: by default each diagram's id is Date.now(), and two drawn
+  // within one millisecond (or under a headless browser's virtual clock) share
+  // one, and the second replaces the first.
+  window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", deterministicIds: true,
+                              theme: dark ? "dark" : "default" });
   window.mermaid.run({ nodes: blocks })
     .then(() => {
       const drawn = document.querySelectorAll("pre.mermaid svg").length;
@@ -19,6 +23,16 @@ function bookDrawDiagrams() {
     })
     .catch((error) => { root.dataset.diagrams = `error: ${error && error.message ? error.message : error}`; });
 }
+
+// And how the images went (the performance chapter's plots):
+// <html data-images="shown N" | "broken: src ...">.
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  const broken = images.filter((image) => !image.complete || image.naturalWidth === 0);
+  document.documentElement.dataset.images = broken.length
+    ? "broken: " + broken.map((image) => image.getAttribute("src")).join(" ")
+    : `shown ${images.length}`;
+});
 
 (function search() {
   const box = document.getElementById("search");
