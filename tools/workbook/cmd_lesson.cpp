@@ -61,7 +61,7 @@ int command_read(const Context& context, const Arguments& arguments) {
     }
     if (!parsed.has("--print")) {
         fmt::print("Chapter {}: {}\n", lesson_heading(lesson), context.out.paint(Tone::code, lesson.chapter));
-        fmt::print("  Open it in your editor or a Markdown viewer (mdbook serve book/ renders the whole book),\n");
+        fmt::print("  Open it in your editor, or as a web page: ./workbook book --open (the whole book, diagrams drawn),\n");
         fmt::print("  or read it here: ./workbook read {} --print\n", lesson.number);
         return 0;
     }
