@@ -1,6 +1,8 @@
 // Requests' fields, responses, serialize and HTTP dates — chapter 14's
 // solution (exercises/14-http-server), moved here; chapter 15 adds
 // parse_http_date (If-Modified-Since) and a 304 without Content-Length.
+// (The JSON parts are in json.cpp: only they need nlohmann/json.hpp, the
+// slowest header of the build.)
 #include <array>
 #include <chrono>
 #include <ctime>
@@ -9,7 +11,6 @@
 #include <utility>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include "http/message.hpp"
 #include "http/text.hpp"
@@ -46,27 +47,10 @@ const std::string* Request::header(std::string_view name) const {
     return nullptr;
 }
 
-nlohmann::json Request::json() const {
-    try {
-        return nlohmann::json::parse(body);
-    } catch (const nlohmann::json::parse_error& error) {
-        throw RequestError(400, fmt::format("the body is not JSON: {}", error.what()));
-    }
-}
-
 Response Response::text(std::string body, int status) {
     Response response;
     response.status = status;
     response.body = std::move(body);
-    return response;
-}
-
-Response Response::json(const nlohmann::json& value, int status) {
-    Response response;
-    response.status = status;
-    response.content_type = "application/json";
-    response.body = value.dump();
-    response.body += '\n';
     return response;
 }
 
