@@ -171,6 +171,15 @@ TEST_CASE("parser: a Content-Length body is complete only with its last byte") {
     CHECK(parser.idle());
 }
 
+TEST_CASE("parser: Content-Length: 0 is a complete request at its empty line, with no byte more to wait for") {
+    http::RequestParser parser;
+    const std::string post = "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    CHECK(parser.feed(post) == post.size());
+    REQUIRE(parser.done());
+    CHECK(parser.take().body.empty());
+    CHECK(parser.idle());
+}
+
 TEST_CASE("parser: a chunked body with extensions and trailers, split at every byte") {
     std::vector<std::size_t> every_byte;
     for (std::size_t i = 1; i < chunked_c.size(); ++i) {
@@ -203,6 +212,8 @@ TEST_CASE("parser: malformed requests are refused with 400, an unknown version w
         {"a field line without a colon", "GET / HTTP/1.1\r\nHost: x\r\nOops\r\n\r\n", 400},
         {"obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  2\r\n\r\n", 400},
         {"a CR inside a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r2\r\n\r\n", 400},
+        {"a control character inside a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\x01 2\r\n\r\n", 400},
+        {"a NUL inside a value", std::string("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\0 2\r\n\r\n", 38), 400},
         {"Content-Length +5", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", 400},
         {"Content-Length -1", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
         {"Content-Length 5 5 (a space inside)", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 5\r\n\r\n", 400},
@@ -212,6 +223,9 @@ TEST_CASE("parser: malformed requests are refused with 400, an unknown version w
         {"Transfer-Encoding and Content-Length",
          "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400},
         {"a final coding that is not chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
+        {"chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400},
+        {"a coding before chunked that this server cannot decode",
+         "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
         {"a chunk size that is not hex", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
         {"a chunk size past 2^64",
          "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000003\r\nabc\r\n0\r\n\r\n", 400},
@@ -255,12 +269,36 @@ TEST_CASE("parser: the limits are exact: 414, 431 and 413 one byte past each, fi
     CHECK(refusal("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n",
                   limits) == 0);
     CHECK(refusal("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n6\r\n", limits) == 413);
+
+    // Every request on a connection starts its counts from zero: five at the
+    // limits, one after another on one parser.
+    const std::string at_limits = at_line_limit + "\r\n" + fields_at_limit + "\r\n";
+    std::string five;
+    for (int i = 0; i < 5; ++i) {
+        five += at_limits + "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789";
+    }
+    CHECK(parse_whole(five, limits).size() == 10);
 }
 
 TEST_CASE("parser: a request line or a field that never ends is refused before it is all buffered") {
     http::Limits limits;
     limits.max_request_line = 1000;
     limits.max_header_bytes = 1000;
+    // In 100-byte pieces, each far under the limit: the total counts.
+    const auto status_after_pieces = [&limits](const std::string& start, char filler) {
+        http::RequestParser parser(limits);
+        try {
+            parser.feed(start);
+            for (int piece = 0; piece < 20; ++piece) {
+                parser.feed(std::string(100, filler));
+            }
+        } catch (const http::RequestError& error) {
+            return error.status();
+        }
+        return 0;
+    };
+    CHECK(status_after_pieces("GET /", 'a') == 414);
+    CHECK(status_after_pieces("GET / HTTP/1.1\r\nHost: x\r\nX-Big: ", 'v') == 431);
     {
         http::RequestParser parser(limits);
         CHECK(parser.feed("GET /" + std::string(990, 'a')) == 995);  // not over yet: no error
@@ -404,6 +442,11 @@ TEST_CASE("serialize: status line, Date in GMT whatever TZ says, Content-Length,
           "Thu, 29 Feb 2024 23:59:58 GMT");
     CHECK(http::serialize(http::Response::text("", 431), "GET", true, when).rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
     CHECK(http::serialize(http::Response::text("", 299), "GET", true, when).rfind("HTTP/1.1 299 Unknown\r\n", 0) == 0);
+    // Two digits for the day and each part of the time: 2024-03-01 05:04:03 UTC.
+    const std::string early = http::serialize(http::Response::text(""), "GET", false,
+                                              std::chrono::system_clock::from_time_t(1709269443));
+    CHECK(header_of(early, "Date") == "Fri, 01 Mar 2024 05:04:03 GMT");
+    CHECK(header_of(early, "Content-Length") == "0");  // an empty body is said, or the client waits for close
 }
 
 TEST_CASE("serialize: HEAD, 204 and 304 carry no body, and HEAD keeps the GET's Content-Length") {
@@ -416,6 +459,7 @@ TEST_CASE("serialize: HEAD, 204 and 304 carry no body, and HEAD keeps the GET's 
         CAPTURE(status);
         const std::string bytes = http::serialize(http::Response::text("stray", status), "GET", false, now);
         CHECK(bytes.substr(bytes.size() - 4) == "\r\n\r\n");
+        CHECK(header_of(bytes, "Content-Length") == "(none)");  // RFC 9110 §8.6
     }
 }
 
@@ -463,22 +507,58 @@ TEST_CASE("server: pipelined requests in one write are answered in order, HEAD w
 TEST_CASE("server: a long answer still going out is not overtaken by the next one") {
     // 2 MiB cannot fit in the socket buffers (16 KiB each way, fixed): the
     // server is still sending it when the second request arrives.
+    // The second handler returns only once the client has read all the
+    // server has sent so far, so the socket has room again when its answer
+    // is queued: an answer sent at once instead of queued would get in.
     const std::string big = harness::random_bytes(2 << 20, 14);
     http::Router app = test_app();
     app.get("/big", [&big](const http::Request&) { return http::Response::text(big); });
+    int client_fd = -1;
+    app.get("/after-a-drain", [&client_fd](const http::Request&) {
+        harness::wait_until_read(harness::peer_socket(client_fd), client_fd, "the client reads what was sent");
+        return http::Response::text("second");
+    });
     fixtures::HttpServer server(std::move(app), {.output_limit = 4 << 20}, 16 * 1024);
     auto client = harness::Client::connect(server.port());
+    client_fd = client.fd();
     const int small_buffer = 16 * 1024;
     net::check(::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small_buffer, sizeof small_buffer), "setsockopt");
     ReplyReader reader(client);
     client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
     harness::wait_readable(client.fd(), harness::Deadline(harness::default_timeout), "the start of the long answer");
-    client.send("GET /users/2 HTTP/1.1\r\nHost: t\r\n\r\n");
+    client.send("GET /after-a-drain HTTP/1.1\r\nHost: t\r\n\r\n");
     const Reply first = reader.next();
     CHECK(first.status == 200);
     REQUIRE(harness::first_difference(big, first.body) == "");
     const Reply second = reader.next();
-    CHECK(second.body == "user 2");
+    CHECK(second.body == "second");
+}
+
+TEST_CASE("server: answers bigger than the output limit, pipelined, all come (the socket buffers took each at once)") {
+    // Each answer fills the output past its limit, so the server stops
+    // reading; when the kernel then takes the whole answer without an
+    // EAGAIN, no edge will wake the server for what is left: it must look
+    // again by itself.
+    const std::string big = harness::random_bytes(1200 * 1024, 15);
+    http::Router app = test_app();
+    app.get("/big", [&big](const http::Request&) { return http::Response::text(big); });
+    fixtures::HttpServer server(std::move(app));
+    for (int round = 0; round < 3; ++round) {
+        auto client = harness::Client::connect(server.port());
+        INFO(client);
+        ReplyReader reader(client);
+        client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\nGET /big HTTP/1.1\r\nHost: t\r\n\r\n"
+                    "GET /users/3 HTTP/1.1\r\nHost: t\r\n\r\nGET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+        for (const char* what : {"big", "big", "user", "big"}) {
+            const Reply reply = reader.next(false, 5s);
+            CHECK(reply.status == 200);
+            if (what == std::string_view("big")) {
+                REQUIRE(harness::first_difference(big, reply.body) == "");
+            } else {
+                CHECK(reply.body == "user 3");
+            }
+        }
+    }
 }
 
 TEST_CASE("server: Connection: close and HTTP/1.0 end the connection after the answer") {

@@ -66,7 +66,7 @@ struct Server::State {
     }
     void watch_listener();
     void accept_all();
-    void on_ready(int fd);
+    void on_ready(int fd, std::uint32_t events);
     // Sends what it can; once every answer is out, closes or half-closes as the
     // connection's state says.
     void finish_turn(int fd, Connection& c);

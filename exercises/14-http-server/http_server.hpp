@@ -22,6 +22,8 @@
 //       HTTP-version: HTTP/1.0 or HTTP/1.1; any other HTTP/x.y gets 505.
 //       Empty lines before the request line are skipped (§2.2).
 //   field lines  = name ":" OWS value OWS CRLF, ended by an empty line (§5).
+//       A value holds visible characters, SP and HTAB; any other control
+//       (CR, NUL, \x01 ...) is a 400 (RFC 9110 §5.5).
 //       Names compare case-insensitively (RFC 9110 §5.1). Whitespace between
 //       the name and the colon is a 400 (§5.1); so is a line that starts with
 //       SP or HTAB (obs-fold, §5.2: a server may reject it, and this one does).
@@ -33,9 +35,11 @@
 // The body (§6.3), decided when the empty line arrives:
 //   - Transfer-Encoding: chunked (the final coding): chunk-size in hex,
 //     optional ";extensions", CRLF, data, CRLF ...; a 0 chunk, trailer fields
-//     (read and dropped) and an empty line end it (§7.1). Any other
-//     Transfer-Encoding is a 400 (§6.3 rule 4), and so is Transfer-Encoding
-//     together with Content-Length: chapter 15 shows the attack that pair is;
+//     (read and dropped) and an empty line end it (§7.1). A Transfer-Encoding
+//     whose last coding is not chunked, or that names chunked twice, is a 400
+//     (§6.3 rule 4), and so is Transfer-Encoding together with Content-Length:
+//     chapter 15 shows the attack that pair is. Codings before chunked
+//     ("gzip, chunked") frame fine, but this server decodes none: 501 (§6.1);
 //   - Content-Length: 1*DIGIT (no sign, no inner space; a list or several
 //     fields only when every value is the same), exactly that many bytes.
 //     Anything else in it is a 400;
@@ -48,8 +52,9 @@
 //   body (Content-Length, or the chunks so far) over
 //     max_body_bytes                                        → 413 Content Too Large
 // Each is noticed as soon as the bytes that break it arrive, never after
-// buffering them all: a request line 1 MB long with no CRLF yet is already a 414.
-// A request exactly at a limit is fine.
+// buffering them all: a request line 1 MB long with no CRLF yet is already a 414,
+// whether it came in one piece or in a thousand. A request exactly at a limit
+// is fine, and each request on a connection starts its counts from zero.
 //
 // The parser is incremental: feed() it bytes in whatever pieces recv() gave
 // (one byte at a time, or three pipelined requests at once) and it answers
@@ -57,25 +62,31 @@
 //
 // ---- the answer (router.cpp) ------------------------------------------------
 //
-// Router::dispatch picks the handler like Flask: patterns are paths whose
+// Router::dispatch picks the handler like Flask, except for the order: the
+// first route added that matches wins (Flask ranks literal segments above
+// <name>; here "/users/<id>" added before "/users/me" takes /users/me). Patterns are paths whose
 // segments are literals or <name>; <name> matches one non-empty segment (never
 // a '/') and its text, percent-decoded, lands in request.params["name"].
 // Literal segments compare with the percent-decoded path segment.
 //   - no pattern matches the path                          → 404 Not Found
 //   - a pattern matches, but not for this method           → 405 with an Allow
 //     field listing the methods that would work, e.g. "GET, HEAD, POST"
-//     (a GET route answers HEAD too), in alphabetical order (RFC 9110 §15.5.6)
+//     (a GET route answers HEAD too), in alphabetical order (RFC 9110 §15.5.6
+//     asks for the list; the order is this server's choice, so tests can see it)
 //   - a method this server knows nothing about (not one of GET HEAD POST PUT
 //     DELETE PATCH OPTIONS), on any path                     → 501 (§15.6.2)
 //   - HEAD with no HEAD route runs the GET handler (§9.3.2)
+//   - a path with a bad %-escape ("%zz", "%4") is a 400
 //   - a handler that throws RequestError answers with its status; any other
 //     exception is a 500 (the message goes to the log, not the client).
 //
 // serialize writes the response for the wire:
 //   HTTP/1.1 <status> <reason>\r\n        reason from reason_phrase()
-//   Date: Sun, 06 Nov 1994 08:49:37 GMT   IMF-fixdate, always GMT (RFC 9110 §5.6.7)
+//   Date: Sun, 06 Nov 1994 08:49:37 GMT   IMF-fixdate, always GMT, two-digit day
+//                                         and time fields (RFC 9110 §5.6.7)
 //   Content-Type: ...                     when the response has one
-//   Content-Length: <body size>           always, HEAD included (the GET's size)
+//   Content-Length: <body size>           HEAD included (the GET's size), "0" for an
+//                                         empty body; never on 1xx, 204, 304 (RFC 9110 §8.6)
 //   Connection: close                     when the connection ends after it
 //   the response's own fields, then \r\n and the body —
 // except that a response to HEAD, and every 1xx, 204 and 304, carries no body

@@ -141,11 +141,11 @@ struct Server::State {
             connection->parser = RequestParser(options.limits);
             say("accepted {} (fd {})", connection->peer, fd);
             connections.emplace(fd, std::move(connection));
-            loop.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, [this, fd](std::uint32_t) { on_ready(fd); });
+            loop.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, [this, fd](std::uint32_t events) { on_ready(fd, events); });
         }
     }
 
-    void on_ready(int fd) {
+    void on_ready(int fd, std::uint32_t events) {
         const auto found = connections.find(fd);
         if (found == connections.end()) {
             return;
@@ -157,32 +157,44 @@ struct Server::State {
         if (c.write_shut) {
             return drain_before_close(fd);
         }
-        answer_buffered(c);  // requests left waiting while output was full
-        while (!c.closing && !c.peer_closed && c.output.size() < options.output_limit) {
-            char buffer[64 * 1024];
-            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-            if (n > 0) {
-                c.input.append(buffer, static_cast<std::size_t>(n));
-                answer_buffered(c);
-                continue;
-            }
-            if (n == 0) {
-                if (!c.parser.idle() || !c.input.empty()) {
-                    return close(fd, "the client closed in the middle of a request");
+        for (;;) {
+            answer_buffered(c);  // requests left waiting while output was full
+            while (!c.closing && !c.peer_closed && c.output.size() < options.output_limit) {
+                char buffer[64 * 1024];
+                const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+                if (n > 0) {
+                    c.input.append(buffer, static_cast<std::size_t>(n));
+                    answer_buffered(c);
+                    if (static_cast<std::size_t>(n) < sizeof buffer && (events & EPOLLRDHUP) == 0) {
+                        break;  // a short read emptied the socket: the next bytes make a new edge
+                    }
+                    continue;
                 }
-                c.peer_closed = true;
+                if (n == 0) {
+                    if (!c.parser.idle() || !c.input.empty()) {
+                        return close(fd, "the client closed in the middle of a request");
+                    }
+                    c.peer_closed = true;
+                    break;
+                }
+                if (errno == EINTR) {
+                    continue;
+                }
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    break;  // drained: the next bytes make a new edge
+                }
+                return close(fd, fmt::format("recv: {}", std::strerror(errno)));
+            }
+            // A full output stopped the answering and the reading. If the kernel now
+            // takes all of it without an EAGAIN, no EPOLLOUT edge will come, and the
+            // bytes still unread made their edge long ago: go round again.
+            const bool held = c.output.size() >= options.output_limit;
+            if (!flush(c)) {
+                return close(fd, "send failed");
+            }
+            if (!held || !c.output.empty() || c.closing) {
                 break;
             }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;  // drained: the next bytes make a new edge
-            }
-            return close(fd, fmt::format("recv: {}", std::strerror(errno)));
-        }
-        if (!flush(c)) {
-            return close(fd, "send failed");
         }
         if (!c.output.empty()) {
             return;  // the EPOLLOUT edge brings us back

@@ -228,7 +228,8 @@ void RequestParser::State::on_fields_end() {
     bool close = false;
     bool keep_alive_asked = false;
     bool chunked = false;
-    bool other_coding = false;
+    bool after_chunked = false;  // a coding applied after chunked: the body's end is unknowable
+    bool unknown_coding = false;
     std::optional<std::uint64_t> length;
     for (const Field& field : r.headers) {
         if (iequals(field.name, "Host")) {
@@ -240,9 +241,9 @@ void RequestParser::State::on_fields_end() {
             });
         } else if (iequals(field.name, "Transfer-Encoding")) {
             for_each_token(field.value, [&](std::string_view coding) {
-                other_coding = other_coding || chunked;  // anything after chunked
+                after_chunked = after_chunked || chunked;
                 chunked = iequals(coding, "chunked");
-                other_coding = other_coding || !chunked;
+                unknown_coding = unknown_coding || !chunked;
             });
         } else if (iequals(field.name, "Content-Length")) {
             for_each_token(field.value, [&](std::string_view token) {
@@ -262,12 +263,15 @@ void RequestParser::State::on_fields_end() {
     }
     r.keep_alive = !close && (r.minor_version >= 1 || keep_alive_asked);
 
-    if (chunked || other_coding) {
-        if (other_coding || !chunked) {
-            bad_request("a Transfer-Encoding whose final coding is not chunked");
+    if (chunked || unknown_coding) {
+        if (!chunked || after_chunked) {
+            bad_request("a Transfer-Encoding whose final coding is not chunked, once");
         }
         if (length) {
             bad_request("both Transfer-Encoding and Content-Length");
+        }
+        if (unknown_coding) {  // "gzip, chunked": framed, but this server cannot decode gzip (§6.1)
+            throw RequestError(501, "a transfer coding other than chunked");
         }
         phase = Phase::chunk_size;
         return;

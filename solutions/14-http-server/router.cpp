@@ -211,7 +211,7 @@ std::string serialize(const Response& response, std::string_view method, bool cl
     if (!response.content_type.empty()) {
         out += fmt::format("Content-Type: {}\r\n", response.content_type);
     }
-    if (response.status >= 200 && response.status != 204) {
+    if (has_body(response.status)) {  // never on 1xx, 204 or 304 (RFC 9110 §8.6)
         out += fmt::format("Content-Length: {}\r\n", response.body.size());  // for HEAD too: what GET would send
     }
     if (close) {
