@@ -18,6 +18,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "net/fd.hpp"
+
 namespace http {
 
 struct Field {
@@ -58,6 +60,12 @@ struct Response {
     std::string content_type = "text/plain; charset=utf-8";  // "" for none
     std::vector<Field> headers;  // more fields (Location, Allow, ETag, ...)
     std::string body;
+    // Chapter 16: a 101 answer with `upgrade` set takes the connection away
+    // from HTTP. Once the 101 is sent the server reads and answers nothing
+    // more on it, stops watching it and calls upgrade(socket, the bytes it had
+    // already read past the request) on the loop's thread: the socket (still
+    // non-blocking) is the callee's now. Ignored on any other status.
+    std::function<void(net::Fd socket, std::string already_read)> upgrade = {};
 
     [[nodiscard]] static Response text(std::string body, int status = 200);
     [[nodiscard]] static Response json(const nlohmann::json& value, int status = 200);  // application/json

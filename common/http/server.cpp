@@ -140,6 +140,9 @@ void Server::State::finish_turn(int fd, Connection& c) {
     if (!c.output.empty()) {
         return;  // the EPOLLOUT edge brings us back
     }
+    if (c.upgrade) {
+        return hand_over(fd, c);  // the 101 is out: the connection speaks another protocol now
+    }
     if (c.peer_closed) {
         return close(fd, "the client closed");
     }
@@ -177,11 +180,15 @@ void Server::State::answer_buffered(Connection& c) {
         Request request = c.parser.take();
         consult(c, Stage::idle);  // a request is complete: the next one starts from nothing
         const Response response = router.dispatch(request);
-        const bool close = !request.keep_alive;
+        const bool upgrading = response.status == 101 && response.upgrade;
+        const bool close = !request.keep_alive && !upgrading;
         c.output += serialize(response, request.method, close, std::chrono::system_clock::now());
         ++requests;
         say("{}: {} {} -> {} ({} bytes)", c.peer, request.method, request.target, response.status, response.body.size());
-        c.closing = close;
+        c.closing = close || upgrading;  // after a 101, no more HTTP: the bytes left are the new protocol's
+        if (upgrading) {
+            c.upgrade = response.upgrade;
+        }
     }
     c.input.erase(0, parsed);
 }
@@ -224,6 +231,18 @@ void Server::State::close(int fd, std::string_view why) {
     loop.cancel(found->second->deadline_timer);
     loop.unwatch(fd);
     connections.erase(found);
+}
+
+void Server::State::hand_over(int fd, Connection& c) {
+    auto upgrade = std::exchange(c.upgrade, {});
+    net::Fd socket = std::move(c.socket);
+    std::string already_read = std::move(c.input);
+    say("{}: upgraded (fd {}), {} bytes already read go with it", c.peer, fd, already_read.size());
+    loop.cancel(c.linger_timer);
+    loop.cancel(c.deadline_timer);
+    loop.unwatch(fd);
+    connections.erase(fd);  // `c` is gone: only the locals above are left
+    upgrade(std::move(socket), std::move(already_read));
 }
 
 Server::Server(net::EventLoop& loop, net::Fd listener, const Router& router, ServerOptions options)

@@ -37,6 +37,8 @@ struct Connection {
     Deadline armed;                          // the one the timer is armed for
     net::EventLoop::TimerId deadline_timer = 0;
     bool sent_since_armed = false;           // the client took some of `output` since
+    // Chapter 16: set by a 101 with an upgrade; called once the 101 is out.
+    std::function<void(net::Fd, std::string)> upgrade;
 };
 
 }  // namespace http::detail
@@ -77,6 +79,8 @@ struct Server::State {
     bool flush(Connection& c);
     void drain_before_close(int fd);
     void close(int fd, std::string_view why);
+    // Chapter 16: gives the connection to c.upgrade, with what it read past the 101's request.
+    void hand_over(int fd, Connection& c);
 
     // ---- chapter 15: deadlines (server_deadlines.cpp) ----
     // Asks the DeadlineRule what the connection's deadline is now.
