@@ -179,7 +179,11 @@ void Server::State::answer_buffered(Connection& c) {
         }
         Request request = c.parser.take();
         consult(c, Stage::idle);  // a request is complete: the next one starts from nothing
-        const Response response = router.dispatch(request);
+        Response response = router.dispatch(request);
+        if (request.keep_alive && request.minor_version == 0) {
+            // An HTTP/1.0 client closes after each answer unless this says otherwise (RFC 9112 §9.3).
+            response.headers.push_back({"Connection", "keep-alive"});
+        }
         const bool upgrading = response.status == 101 && response.upgrade;
         const bool close = !request.keep_alive && !upgrading;
         c.output += serialize(response, request.method, close, std::chrono::system_clock::now());

@@ -235,7 +235,11 @@ struct Server::State {
                 break;  // the rest of this request is still on its way
             }
             Request request = c.parser.take();
-            const Response response = router.dispatch(request);
+            Response response = router.dispatch(request);
+            if (request.keep_alive && request.minor_version == 0) {
+                // An HTTP/1.0 client closes after each answer unless this says otherwise (RFC 9112 §9.3).
+                response.headers.push_back({"Connection", "keep-alive"});
+            }
             const bool close = !request.keep_alive;
             c.output += serialize(response, request.method, close, std::chrono::system_clock::now());
             ++requests;
