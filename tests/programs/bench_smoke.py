@@ -78,10 +78,11 @@ def still_running(pids):
 
 def check_compare():
     """compare starts two servers, measures both, prints the table, draws the
-    plot (or says how to get one), stops both."""
+    plot (or says how to get one), keeps the run with --record, stops both."""
     build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(LOAD))))
     svg = os.path.join(tempfile.mkdtemp(prefix="bench-smoke-"), "scaling.svg")
-    result = timed_run([sys.executable, COMPARE, "--build", build, "--svg", svg, "--points", "1,2",
+    record = os.path.join(os.path.dirname(svg), "record")
+    result = timed_run([sys.executable, COMPARE, "--build", build, "--svg", svg, "--record", record, "--points", "1,2",
                   "--server", f"asyncio={sys.executable} {os.path.abspath(ASYNCIO_ECHO)}",
                   "--server", f"02={os.path.abspath(ECHO_SERVER)}",
                   "--connections", "2", "--duration", "0.3", "--repeat", "1", "--idle", "3", "--verbose"], timeout=60)
@@ -95,6 +96,14 @@ def check_compare():
         fail(f"compare: lesson 02's row should say one of two connections was never answered: {table[2]!r}")
     if not (os.path.exists(svg) and "<svg" in open(svg).read()) and "note: no plot: install gnuplot" not in result.stderr:
         fail(f"compare --svg neither wrote {svg} nor said how to get a plot:\n{result.stderr}")
+    figures = os.path.join(record, "figures.md")
+    text = open(figures).read() if os.path.exists(figures) else ""
+    if not text.startswith("Recorded ") or "| asyncio | " not in text or "Round trips/s (p99 latency)" not in text:
+        fail(f"compare --record wrote no figures.md with the machine, the table and the points:\n{text}")
+    for plot in ("round-trips.svg", "p99.svg", "idle-memory.svg"):
+        path = os.path.join(record, plot)
+        if not (os.path.exists(path) and "<svg" in open(path).read()) and "install gnuplot" not in result.stderr:
+            fail(f"compare --record neither drew {plot} nor said how to get it:\n{result.stderr}")
     shutil.rmtree(os.path.dirname(svg))
     started = re.findall(r"started \S+: pid (\d+)", result.stderr)
     if len(started) != 2:
