@@ -5,6 +5,8 @@
 // common/http's server is driven over loopback by a client written here.
 #include <doctest/doctest.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -456,6 +458,37 @@ TEST_CASE("server: a peer vanishing mid-frame or mid-handshake never takes the s
     client.send_text("still here");
     CHECK(client.read_frame().payload == "still here");
     server.stop();
+}
+
+TEST_CASE("server: a client that sends but never reads is dropped at the output limit; the others are served") {
+    fixtures16::EchoServer server(1 << 20, 256 * 1024);
+    fixtures16::WsClient greedy(server.port());
+    REQUIRE(greedy.open() == "");
+    const int small = 4096;  // and no autotuning: its window stays small
+    net::check(::setsockopt(greedy.raw().fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), "setsockopt SO_RCVBUF");
+    // Every message is echoed to a client that reads nothing: the echoes
+    // pile up in the server until it drops the client, and the next send
+    // fails (a reset). 64 MiB without that is a server holding it all.
+    const std::string frame = client_frame(Opcode::binary, std::string(64 * 1024, 'g'));
+    std::size_t sent = 0;
+    bool dropped = false;
+    while (!dropped && sent < (64u << 20)) {
+        try {
+            greedy.send(frame);
+            sent += frame.size();
+        } catch (const harness::Timeout&) {
+            throw;
+        } catch (const std::exception& error) {
+            dropped = true;
+            MESSAGE("dropped after ", sent, " bytes: ", std::string(error.what()));
+        }
+    }
+    CHECK(dropped);
+    fixtures16::WsClient client(server.port());
+    INFO(client.raw());
+    REQUIRE(client.open() == "");
+    client.send_text("served");
+    CHECK(client.read_frame().payload == "served");
 }
 
 TEST_CASE("server: a broadcast reaches everyone in the room") {

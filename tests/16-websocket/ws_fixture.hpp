@@ -101,6 +101,9 @@ public:
         buffer_.erase(0, end + 4);
         const bool ok = head.rfind("HTTP/1.1 101 ", 0) == 0 &&
                         head.find("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos;
+        if (!ok) {
+            harness::rethrow_server_failure();  // a 500 from a handshake that threw: say why
+        }
         return ok ? "" : head;
     }
 
@@ -168,8 +171,8 @@ private:
 // to its sender, and a plain route on /hello; on its own thread.
 class EchoServer {
 public:
-    explicit EchoServer(std::size_t max_message = 1 << 20)
-        : max_message_(max_message),
+    explicit EchoServer(std::size_t max_message = 1 << 20, std::size_t output_limit = 4 << 20)
+        : max_message_(max_message), output_limit_(output_limit),
           server_([this](int listener, const std::atomic<bool>& stop) { return serve(listener, stop); }) {}
     [[nodiscard]] std::uint16_t port() const noexcept { return server_.port(); }
     std::size_t stop() { return server_.stop(); }
@@ -179,6 +182,7 @@ private:
         net::EventLoop loop;
         ws::RoomOptions options;
         options.max_message = max_message_;
+        options.output_limit = output_limit_;
         options.close_timeout = std::chrono::milliseconds(1000);
         ws::Room room(loop, [](ws::Room& r, ws::Room::Id from, const ws::Message& m) {
             if (m.payload == "/all") {
@@ -188,7 +192,13 @@ private:
             }
         }, options);
         http::Router router;
-        router.get("/ws", [&room](const http::Request& request) { return room.accept(request); });
+        router.get("/ws", [&room](const http::Request& request) {
+            // The router would turn a failure of your handshake into a 500:
+            // recorded first, the test's waits report it (a "not started" among them).
+            http::Response response;
+            harness::run_recording_failure([&] { response = room.accept(request); });
+            return response;
+        });
         router.get("/hello", [](const http::Request&) { return http::Response::text("hello\n"); });
         http::Server server(loop, net::Fd(net::check(::dup(listener), "dup")), router);
         while (!stop) {
@@ -198,6 +208,7 @@ private:
     }
 
     std::size_t max_message_;
+    std::size_t output_limit_;
     harness::BackgroundTcpServer server_;  // last: its thread uses everything above
 };
 
