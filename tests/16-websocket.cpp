@@ -332,6 +332,21 @@ TEST_CASE("frames: a message over the limit is refused with 1009 at its header, 
     CHECK(decode(three, {}, 1200).messages.size() == 1);
 }
 
+TEST_CASE("given: server frames are unmasked in the shortest length form; a long close reason is cut before a character") {
+    CHECK(ws::encode_frame(Opcode::text, "hi") == std::string("\x81\x02hi"));
+    CHECK(ws::encode_frame(Opcode::binary, std::string(300, 'b')).substr(0, 4) == std::string("\x82\x7e\x01\x2c"));
+    CHECK(ws::encode_frame(Opcode::binary, std::string(65536, 'b')).substr(0, 10) ==
+          std::string("\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10));
+    std::string long_reason;
+    for (int i = 0; i < 70; ++i) {
+        long_reason += "\xc3\xa9";  // 140 bytes of 'é'
+    }
+    const std::string frame = ws::encode_close(1000, long_reason);
+    CHECK(frame.size() <= 2 + 125);
+    CHECK(frame.substr(0, 4) == std::string("\x88\x7c\x03\xe8"));
+    CHECK(ws::valid_utf8(frame.substr(4)));
+}
+
 // ---- over loopback: common/http's server, the given ws::Room, your code inside ----
 
 TEST_CASE("server: the upgrade over loopback, then messages echoed (the first one sent with the request)") {

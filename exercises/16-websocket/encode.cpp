@@ -1,6 +1,7 @@
 // Given, complete: the server's frames (RFC 6455 §5.2). A server never masks
 // (§5.1: a client must close the connection on a masked server frame), and
 // uses the shortest length form.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,7 +34,13 @@ std::string encode_close(std::uint16_t code, std::string_view reason) {
     std::string payload;
     payload += static_cast<char>(code >> 8);
     payload += static_cast<char>(code & 0xFF);
-    payload += reason.substr(0, 123);  // a control frame carries at most 125 bytes
+    // A control frame carries at most 125 bytes; cut the reason before a
+    // character, never inside one (the reason must stay UTF-8).
+    std::size_t length = reason.size() < 123 ? reason.size() : 123;
+    while (length < reason.size() && length > 0 && (static_cast<std::uint8_t>(reason[length]) & 0xC0) == 0x80) {
+        --length;
+    }
+    payload += reason.substr(0, length);
     return encode_frame(Opcode::close, payload);
 }
 
