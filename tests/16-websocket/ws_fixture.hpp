@@ -158,6 +158,8 @@ private:
     void receive(const harness::Deadline& deadline, std::string_view what) {
         const std::string more = client_.recv_some(std::max(deadline.remaining(), harness::milliseconds(1)));
         if (more.empty()) {
+            // A server that threw closed its sockets as it unwound: its reason first.
+            harness::rethrow_server_failure(harness::milliseconds(500));
             throw std::runtime_error("the server closed the connection before " + std::string(what));
         }
         buffer_ += more;
