@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Runs lesson 16's chat-server as a learner would and talks to it with
-Python's websockets library (python3-websockets), a client we did not write:
-the page at /, two clients in the room each getting every message, a ping
+Python's websockets library (python3-websockets), a client we did not write,
+after the hostile clients every server must survive (a reset mid-frame, a
+megabyte of garbage after the upgrade): the page at /, two clients in the room each getting every message, a ping
 answered, a message over --max-message closed with 1009 while the other
 client carries on, a close with 1000 echoed, a refused upgrade as plain
 HTTP, the narration, --quiet, and Ctrl-C. Every wait has a deadline."""
 import asyncio
 import os
+import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lesson_program import Server, fail, read_to_eof  # noqa: E402
+from lesson_program import Server, fail, read_to_eof, survive_hostile_clients  # noqa: E402
 
 DEADLINE = 5.0
 SKIP = 77  # meson's "skipped"
@@ -75,6 +78,29 @@ async def chat(port):
         raise AssertionError(f"the server answered alice's close 1000 with {alice.close_code}")
 
 
+UPGRADE = (b"GET /chat HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+
+
+def garbage_after_upgrade(server):
+    """A megabyte of bytes that are no frames, right after the upgrade: the
+    server must close the connection (with 1002) and keep serving."""
+    deadline = time.monotonic() + server.deadline
+    with server.connect() as sock:
+        try:
+            sock.sendall(UPGRADE + bytes(range(256)) * 4096)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # it closed while the megabyte was still going: as it should
+        try:
+            while sock.recv(65536):
+                if time.monotonic() > deadline:
+                    fail("a megabyte of garbage after the upgrade: the server did not close", server)
+        except ConnectionResetError:
+            pass
+        except (TimeoutError, socket.timeout):
+            fail("a megabyte of garbage after the upgrade: the server did not close", server)
+
+
 def main():
     use_python_with_websockets()
     program = sys.argv[1]
@@ -85,13 +111,18 @@ def main():
     refused = server.exchange(b"GET /chat HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").decode()
     if not refused.startswith("HTTP/1.1 400 ") or "Sec-WebSocket-Version: 13" not in refused:
         fail(f"GET /chat without an upgrade: expected a 400 with Sec-WebSocket-Version: 13:\n{refused}", server)
+    # Hostile clients, for the HTTP side and then for the frames: a reset in
+    # the middle of a frame, a megabyte of garbage after the upgrade.
+    survive_hostile_clients(server, partial=UPGRADE + b"\x82\xfe\x10\x00\x01\x02")
+    garbage_after_upgrade(server)
     try:
         asyncio.run(chat(server.port))
     except Exception as error:  # any failure of the conversation, with the server's side of it
         fail(f"{type(error).__name__}: {error}", server)
     server.wait_for(r"close 1000 -> echoed", "the narration of the close handshake")
     output = server.stop()
-    for wanted in ("upgraded", "joined", "failing the connection with 1009", "-> pong"):
+    for wanted in ("upgraded", "joined", "failing the connection with 1009", "-> pong",
+                   "failing the connection with 1002"):
         if wanted not in output:
             fail(f"the narration lacks {wanted!r}:\n{output}")
 
@@ -102,7 +133,7 @@ def main():
     output = quiet.stop()
     if "GET /" in output or len(output.splitlines()) > 3:
         fail(f"--quiet still narrates:\n{output}")
-    print("ok: the page, two clients, broadcast, ping/pong, 1009, close 1000 echoed, a refused upgrade, --quiet")
+    print("ok: hostile clients survived; the page, two clients, broadcast, ping/pong, 1009, close 1000 echoed, a refused upgrade, --quiet")
 
 
 if __name__ == "__main__":
