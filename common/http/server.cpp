@@ -4,6 +4,8 @@
 // lingering close. Chapter 15 adds the hooks: the parser's FramingRule, and
 // the DeadlineRule consulted after every read to arm the connection's timer
 // (408 and close for a request too slow to arrive, a quiet close when idle).
+// Chapter 16 adds the upgrade: a 101 with Response::upgrade set hands the
+// connection over once the 101 is out (hand_over).
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <fcntl.h>

@@ -4,6 +4,8 @@
 // answered in order, backpressure, a lingering close. Chapter 15 adds two
 // hooks: the parser's FramingRule (parser.hpp) and a DeadlineRule, which the
 // server consults after every read to arm its one timer per connection.
+// Chapter 16: a route that answers 101 with Response::upgrade set
+// (message.hpp) takes the connection over, WebSocket's way in.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
