@@ -60,7 +60,7 @@ def bars_plot(svg, bars, ylabel, title):
                  f"with labels offset 0,0.7", with_index)
 
 
-def write(folder, servers, points, idle, table, median, results, mode, command):
+def write(folder, servers, points, idle, table, median, results, mode, command, load_before):
     """The plots and figures.md into `folder`. `median(runs, key)` and
     `results[(mode, connections, name)]` are compare's."""
     os.makedirs(folder, exist_ok=True)
@@ -86,6 +86,8 @@ def write(folder, servers, points, idle, table, median, results, mode, command):
               f"server memory with {idle:,} idle connections")
     now = datetime.datetime.now(datetime.timezone.utc)
     with open(os.path.join(folder, "figures.md"), "w") as out:
-        out.write(f"Recorded {now:%Y-%m-%d %H:%M} UTC on {machine()}, load average before the run "
-                  f"{os.getloadavg()[0]:.2f}, by:\n\n    {shlex.join(command)}\n\n{table}\n")
+        out.write(f"Recorded {now:%Y-%m-%d %H:%M} UTC on {machine()}, load average {load_before:.2f} before "
+                  f"the run and {os.getloadavg()[0]:.2f} at its end (a thread per connection counts: 10,000 "
+                  f"runnable threads are a load of thousands while they run), by:\n\n    {shlex.join(command)}"
+                  f"\n\n{table}\n")
     print(f"wrote {folder}/round-trips.svg, p99.svg, idle-memory.svg and figures.md", file=sys.stderr)
