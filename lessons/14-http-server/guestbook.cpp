@@ -101,7 +101,9 @@ int serve(const net::Args& args) {
     std::vector<std::unique_ptr<http::Server>> servers;
     std::uint16_t port = args.port();
     for (int i = 0; i < loops; ++i) {
-        net::Fd listener = net::listen_tcp_reuseport(args.host(), port);
+        // SO_REUSEPORT only when there are loops to share the port: on a lone
+        // listener it would let any other program of yours bind the port too.
+        net::Fd listener = loops > 1 ? net::listen_tcp_reuseport(args.host(), port) : net::listen_tcp(args.host(), port);
         port = net::local_port(listener.get());  // port 0: the others join the port the first one got
         event_loops.push_back(std::make_unique<net::EventLoop>());
         servers.push_back(std::make_unique<http::Server>(*event_loops.back(), std::move(listener), app, options));
