@@ -85,7 +85,9 @@ def check_compare(peer_command):
     try:
         result = run([sys.executable, COMPARE, "--http", "--build", os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(LOAD)))), "--server", f"python={peer_command}", "--connections", "3",
-            "--duration", "0.2", "--repeat", "1", "--idle", "3"], timeout=DEADLINE * 3)
+            # A second (and half a second of warm-up): in 0.2 s a loaded CI machine once left the
+            # thread-per-connection peer no time to start its three threads (3 of 3 never answered).
+            "--duration", "1", "--repeat", "1", "--idle", "3"], timeout=DEADLINE * 3)
     except subprocess.TimeoutExpired as expired:
         fail(f"compare --http: still running after {DEADLINE * 3:g} s\n{expired.stdout}")
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
