@@ -9,6 +9,8 @@
     mutant-target NN-name what-is-wrong.patch file.cpp   (each solution file the patch changes)
     uses NN-name http                 (a library of common/ beyond net that the lesson
                                        builds on: exercise.json's "uses", e.g. ["http"])
+    given NN-name file.cpp            (an exercise file given complete, exercise.json's
+                                       "given": the solution builds it from exercises/)
 (The launcher notices added or removed files with a glob of its own and then
 has meson configure again, which runs this.)
 """
@@ -51,11 +53,13 @@ def records():
         meta = ROOT / "exercises" / name / "exercise.json"
         if meta.is_file():
             try:
-                uses = json.loads(meta.read_text()).get("uses", [])
+                meta_json = json.loads(meta.read_text())
             except json.JSONDecodeError:
-                uses = []  # check_exercises.py reports it
-            for library in uses:
+                meta_json = {}  # check_exercises.py reports it
+            for library in meta_json.get("uses", []):
                 yield f"uses {name} {library}"
+            for given in meta_json.get("given", []):
+                yield f"given {name} {given}"
         for patch in sources(ROOT / "tests" / "mutants" / name, ".patch"):
             yield f"mutant {name} {patch}"
             for target in patch_targets(ROOT / "tests" / "mutants" / name / patch):

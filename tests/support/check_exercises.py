@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks every lesson against the lesson contract (README.md, "Adding a
 lesson"): exercise.json has a title, an existing chapter, 2-4 hints and the stub
-hashes; the solution has the same files as the stub; the test file exists;
+hashes; the solution has the same files as the stub (less the files
+exercise.json's "given" names, which both build from exercises/); the test file exists;
 lessons from 03 on have at least two mutants (tests/mutants/NN-name/*.patch),
 from 08 on at least three; the chapter is listed in book/src/SUMMARY.md."""
 import json
@@ -34,9 +35,14 @@ def check_lesson(root, exercise_dir, summary):
     if sorted(meta.get("stub_sha256", {})) != stubs:
         problems.append("exercise.json: stub_sha256 does not list exactly the stub files "
                         "(run python3 tests/support/stub_check.py --update)")
+    given = meta.get("given", [])
+    if not isinstance(given, list) or not set(given) <= set(stubs):
+        problems.append(f"exercise.json: given {given!r} must name files of the exercise")
+        given = []
     solutions = sorted(p.name for p in (root / "solutions" / name).glob("*.cpp"))
-    if solutions != stubs:
-        problems.append(f"solutions/{name} has {solutions}, the exercise has {stubs}")
+    if sorted(solutions + given) != stubs:
+        problems.append(f"solutions/{name} has {solutions} and the exercise gives {given}: "
+                        f"together they must be the exercise's {stubs}, each once")
     if not (root / "tests" / f"{name}.cpp").is_file():
         problems.append(f"tests/{name}.cpp is missing")
     number = int(name[:2])
