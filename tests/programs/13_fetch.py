@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lesson_program import Program, fail, run  # noqa: E402
+from lesson_program import Program, expect_in, fail, run, run_expecting  # noqa: E402
 
 DEADLINE = 10.0
 
@@ -27,16 +27,7 @@ def http_server(directory, *extra):
 
 
 def fetch(fetch_path, *args, expect=0):
-    result = run([fetch_path, *args], timeout=DEADLINE)
-    if result.returncode != expect:
-        fail(f"fetch {' '.join(args)}: exit status {result.returncode}, expected {expect}\n"
-             f"stdout: {result.stdout}\nstderr: {result.stderr}")
-    return result
-
-
-def expect_in(text, wanted, what):
-    if wanted not in text:
-        fail(f"{what}: {wanted!r} not in:\n{text}")
+    return run_expecting([fetch_path, *args], expect=expect, timeout=DEADLINE)
 
 
 def main():

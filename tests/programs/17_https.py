@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lesson_program import Server, fail, read_to_eof, run, survive_hostile_clients  # noqa: E402
+from lesson_program import Server, expect_in, fail, read_to_eof, run, run_expecting, survive_hostile_clients  # noqa: E402
 
 DEADLINE = 10.0
 
@@ -39,16 +39,7 @@ def make_certificates(folder):
 
 
 def get(https_get, *args, expect=0):
-    result = run([https_get, *args], timeout=DEADLINE)
-    if result.returncode != expect:
-        fail(f"https-get {' '.join(args)}: exit status {result.returncode}, expected {expect}\n"
-             f"stdout: {result.stdout[:2000]}\nstderr: {result.stderr[-4000:]}")
-    return result
-
-
-def expect_in(text, wanted, what):
-    if wanted not in text:
-        fail(f"{what}: {wanted!r} not in:\n{text}")
+    return run_expecting([https_get, *args], expect=expect, timeout=DEADLINE)
 
 
 def main():

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lesson_program import Program, fail, run  # noqa: E402
+from lesson_program import Program, expect_in, fail, run, run_expecting  # noqa: E402
 
 DEADLINE = 10.0
 SERVER = r"""
@@ -45,17 +45,8 @@ def interpreter_with_pyftpdlib():
 
 
 def ftp(ftp_path, port, *args, expect=0):
-    result = run([ftp_path, "--port", str(port), "--user", "learner", "--password", "secret", *args],
-                 timeout=DEADLINE)
-    if result.returncode != expect:
-        fail(f"ftp {' '.join(args)}: exit status {result.returncode}, expected {expect}\n"
-             f"stdout: {result.stdout[:2000]}\nstderr: {result.stderr[-4000:]}")
-    return result
-
-
-def expect_in(text, wanted, what):
-    if wanted not in text:
-        fail(f"{what}: {wanted!r} not in:\n{text}")
+    return run_expecting([ftp_path, "--port", str(port), "--user", "learner", "--password", "secret", *args],
+                         expect=expect, timeout=DEADLINE)
 
 
 def read(path):

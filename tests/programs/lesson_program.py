@@ -33,6 +33,23 @@ def run(command, timeout=DEADLINE, env=ENV):
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def run_expecting(command, expect=0, timeout=DEADLINE):
+    """Runs a client to the end and fails unless it exits with `expect`,
+    showing what it printed (the start of stdout, the end of stderr)."""
+    result = run(command, timeout=timeout)
+    if result.returncode != expect:
+        name = os.path.basename(command[0])
+        fail(f"{name} {' '.join(command[1:])}: exit status {result.returncode}, expected {expect}\n"
+             f"stdout: {result.stdout[:2000]}\nstderr: {result.stderr[-4000:]}")
+    return result
+
+
+def expect_in(text, wanted, what):
+    """Fails unless `wanted` is in `text`, showing the text."""
+    if wanted not in text:
+        fail(f"{what}: {wanted!r} not in:\n{text}")
+
+
 def read_to_eof(sock):
     """Everything the peer sends until it closes."""
     data = b""
