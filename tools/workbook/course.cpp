@@ -44,6 +44,7 @@ Lesson load_lesson(const std::filesystem::path& exercise_dir) {
         lesson.chapter = meta.value("chapter", std::string{});
         lesson.hints = meta.value("hints", std::vector<std::string>{});
         lesson.stub_sha256 = meta.value("stub_sha256", std::map<std::string, std::string>{});
+        lesson.given = meta.value("given", std::vector<std::string>{});
     } catch (const std::exception& error) {
         lesson.problem = fmt::format("exercises/{}/exercise.json: {}", lesson.name, error.what());
     }
@@ -125,7 +126,9 @@ std::vector<std::filesystem::path> Course::exercise_files(const Lesson& lesson) 
 std::vector<std::filesystem::path> Course::files_to_edit(const Lesson& lesson) const {
     std::vector<std::filesystem::path> files;
     for (const auto& [name, hash] : lesson.stub_sha256) {
-        files.push_back(exercise_dir(lesson) / name);
+        if (std::find(lesson.given.begin(), lesson.given.end(), name) == lesson.given.end()) {
+            files.push_back(exercise_dir(lesson) / name);
+        }
     }
     if (files.empty()) {
         for (const auto& file : exercise_files(lesson)) {

@@ -24,6 +24,7 @@ struct Lesson {
     std::string chapter;  // relative to the repository: "book/src/02-tcp-client-server.md"
     std::vector<std::string> hints;
     std::map<std::string, std::string> stub_sha256;  // stub file name -> hash of the pristine stub
+    std::vector<std::string> given;  // exercise files given complete: not the learner's to edit
     std::string problem;  // why exercise.json could not be read; empty when it was
 };
 

@@ -91,7 +91,12 @@ std::string repository_path(std::string_view path, std::string_view build_dir, s
 }
 
 std::string not_started_summary(std::string_view todo_text) {
-    const std::size_t colon = todo_text.find(':');
+    // "what: a nudge". The first colon that is not part of a "::" (a
+    // qualified name such as FrameDecoder::feed or tls::connect).
+    std::size_t colon = todo_text.find(':');
+    while (colon != std::string_view::npos && colon + 1 < todo_text.size() && todo_text[colon + 1] == ':') {
+        colon = todo_text.find(':', colon + 2);
+    }
     if (colon == std::string_view::npos) {
         return fmt::format("{} is not written yet", todo_text);
     }

@@ -176,4 +176,7 @@ TEST_CASE("text helpers") {
     CHECK(workbook::escape_bytes(std::string("a\n\"\0\xff", 5)) == R"(a\n\"\x00\xff)");
     CHECK(workbook::not_started_summary("serve_client: recv, send") == "serve_client is not written yet (recv, send)");
     CHECK(workbook::not_started_summary("parse") == "parse is not written yet");
+    CHECK(workbook::not_started_summary("FrameDecoder::feed: keep the bytes") ==
+          "FrameDecoder::feed is not written yet (keep the bytes)");
+    CHECK(workbook::not_started_summary("tls::connect") == "tls::connect is not written yet");
 }
