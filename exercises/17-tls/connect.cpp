@@ -18,8 +18,7 @@ namespace tls {
 
 Context make_client_context(const ClientOptions& options) {
     static_cast<void>(options);
-    // SSL_CTX_new(TLS_client_method()), the minimum version, the CAs, the verify mode.
-    net::todo("tls::make_client_context");
+    net::todo("make_client_context: SSL_CTX_new(TLS_client_method()), the minimum version, the CAs, the verify mode (tls.hpp)");
 }
 
 Connection connect(SSL_CTX* context, std::string_view host, std::uint16_t port, const ClientOptions& options) {
@@ -27,8 +26,7 @@ Connection connect(SSL_CTX* context, std::string_view host, std::uint16_t port, 
     static_cast<void>(host);
     static_cast<void>(port);
     static_cast<void>(options);
-    // TCP, non-blocking, SSL_new + SSL_set_fd, SNI, the name to check, SSL_connect until done.
-    net::todo("tls::connect");
+    net::todo("connect: TCP, non-blocking, SSL_new + SSL_set_fd, SNI, the name to check, SSL_connect until done (tls.hpp)");
 }
 
 }  // namespace tls

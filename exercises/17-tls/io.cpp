@@ -17,15 +17,13 @@ namespace tls {
 std::size_t Connection::read_some(std::span<char> buffer, Clock::time_point deadline) {
     static_cast<void>(buffer);
     static_cast<void>(deadline);
-    // SSL_read in a loop: data, close_notify (0), WANT_READ/WANT_WRITE (wait_for, again), or the end.
-    net::todo("tls::Connection::read_some");
+    net::todo("Connection::read_some: SSL_read until data, close_notify (0) or a cut (Truncated); wait_for on WANT_READ/WANT_WRITE (tls.hpp)");
 }
 
 void Connection::write_all(std::string_view bytes, Clock::time_point deadline) {
     static_cast<void>(bytes);
     static_cast<void>(deadline);
-    // SSL_write until every byte is out; on WANT_WRITE/WANT_READ wait and retry with the same bytes.
-    net::todo("tls::Connection::write_all");
+    net::todo("Connection::write_all: SSL_write until every byte is out; on WANT_WRITE/WANT_READ wait, then the same bytes again (tls.hpp)");
 }
 
 }  // namespace tls
