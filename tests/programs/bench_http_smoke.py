@@ -3,7 +3,7 @@
 peer with keep-alive GETs, reads a chunked response cut into pieces of a few
 bytes, counts a 404 as not 2xx, fails a connection whose response has no
 framing or that says Connection: close, refuses a path that would break the
-request line, and `compare --http` prints its table. About two seconds in
+request line, and `compare --http` prints its table. About seven seconds in
 all; every step has a deadline.
 
     bench_http_smoke.py LOAD HTTP_HELLO_PY COMPARE"""
@@ -18,7 +18,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from lesson_program import DEADLINE, Server, fail, run  # noqa: E402
 
 LOAD, HTTP_HELLO, COMPARE = sys.argv[1:4]
-SHORT = ["--duration", "0.2", "--warmup", "0.05"]
+# A whole second measured: a loaded CI machine once stalled a scripted peer for the
+# whole of a 0.2 s window (805 responses in the warm-up, none after).
+SHORT = ["--duration", "1", "--warmup", "0.05"]
 
 CHUNKED = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n"
            b"5;note=ext\r\nHello\r\n8\r\n, World!\r\n0\r\nX-Trailer: yes\r\n\r\n")
@@ -102,7 +104,7 @@ def main():
     fields = load("--port", str(peer.port), "--connections", "4", *SHORT)
     expect(fields, connections=4, path="/", body_bytes=13, non2xx=0, unanswered=0, failed=0, ok=1)
     if int(fields["requests"]) < 10:
-        fail(f"only {fields['requests']} requests in 0.2 s against the http.server peer:\n{fields['text']}")
+        fail(f"only {fields['requests']} requests in 1 s against the http.server peer:\n{fields['text']}")
     peer.stop()
 
     # Framing is parsed, not guessed: a chunked body in 3-byte pieces, extension and trailer included.
@@ -111,7 +113,9 @@ def main():
 
     fields = load("--port", str(scripted_server(NOT_FOUND)), "--connections", "1", *SHORT, expect_status=1)
     expect(fields, failed=0, ok=0)
-    if int(fields["non2xx"]) != int(fields["requests"]) or "404 Not Found" not in fields["text"]:
+    # Warm-up included: a wrong status is reported whenever it came.
+    if int(fields["non2xx"]) != int(fields["all_requests"]) or int(fields["non2xx"]) == 0 \
+            or "404 Not Found" not in fields["text"]:
         fail(f"every response was a 404, and load should say so:\n{fields['text']}")
 
     fields = load("--port", str(scripted_server(UNFRAMED)), "--connections", "1", *SHORT, expect_status=1)

@@ -147,10 +147,10 @@ private:
             result_.body_bytes += response.body_bytes();
             latencies_.record(static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - connection.started).count()));
-            if (response.status() < 200 || response.status() > 299) {
-                if (result_.non2xx++ == 0) {
-                    result_.first_non2xx = response.status_line();
-                }
+        }
+        if (response.status() < 200 || response.status() > 299) {
+            if (result_.non2xx++ == 0) {
+                result_.first_non2xx = response.status_line();
             }
         }
         // One request in flight: bytes after its response answer nothing that was asked.

@@ -31,8 +31,8 @@ struct HttpResult {
     std::vector<std::uint64_t> latencies_ns; // one per counted response, sorted
     std::uint64_t bytes = 0;                 // response bytes (head and body) of the counted ones
     std::uint64_t body_bytes = 0;            // their bodies alone
-    std::uint64_t non2xx = 0;                // counted responses whose status was not 2xx
-    std::string first_non2xx;                // the status line of the first of them
+    std::uint64_t non2xx = 0;                // responses whose status was not 2xx, warm-up included:
+    std::string first_non2xx;                // a wrong answer is wrong whenever it came; the first's status line
     std::size_t unanswered = 0;              // connections that never got a whole response
     std::size_t failed = 0;                  // connections ended by an error, a close or bad framing
     std::string first_error;                 // what went wrong first, for the report
