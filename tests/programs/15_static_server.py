@@ -134,7 +134,9 @@ def dripped_head(server, header_timeout):
         sock.settimeout(DEADLINE)
         answer += read_to_eof(sock)
     expect(answer.startswith(b"HTTP/1.1 408 Request Timeout"), "a dripped head should get a 408", server, repr(answer))
-    expect(0.8 * header_timeout <= elapsed <= 2.5 * header_timeout,
+    # The upper bound is loose for a loaded machine, yet below 4 s: a deadline that each
+    # byte restarts answers only after the drip stops at 4 s, and the idle one at 5 s.
+    expect(0.8 * header_timeout <= elapsed <= 3.5 * header_timeout,
            f"the 408 came {elapsed:.2f} s after the first byte; the header deadline is {header_timeout} s", server)
 
 
@@ -159,13 +161,15 @@ def slowloris(server, count=200):
     dripper = threading.Thread(target=drip, daemon=True)
     dripper.start()
     try:
-        slowest = 0.0
+        times = []
         for _ in range(5):
             start = time.monotonic()
             status, body, log = curl("--max-time", "2", f"http://127.0.0.1:{server.port}/hello.txt")
-            slowest = max(slowest, time.monotonic() - start)
+            times.append(time.monotonic() - start)
             expect(status == 0 and body == "hello\n", "a GET beside 200 slowloris connections failed", server, log)
-        expect(slowest < 1.0, f"a GET beside {count} slowloris connections took {slowest:.2f} s", server)
+        # The fastest of five: one curl can take a second to start on a loaded machine
+        # (load average 224 once), while a server the drip blocks is slow every time.
+        expect(min(times) < 1.0, f"a GET beside {count} slowloris connections took {min(times):.2f} s at best", server)
         # Every dripping connection is answered 408 or closed by the header deadline.
         ended = 0
         end = time.monotonic() + DEADLINE
@@ -182,7 +186,7 @@ def slowloris(server, count=200):
         dripper.join(timeout=DEADLINE)
         for sock in socks:
             sock.close()
-    return slowest
+    return min(times)
 
 
 def main():
@@ -207,11 +211,11 @@ def main():
 
         server = Server([static_binary, "--port", "0", "--root", root, "--header-timeout", "3000", "--quiet"],
                         deadline=DEADLINE)
-        slowest = slowloris(server)
+        fastest = slowloris(server)
         output = server.stop()
         expect("-> 200" not in output, "--quiet should print no per-request lines", server, output)
     print(f"ok: naive-server fell for smuggling and traversal; static-server refused them, served files with 304s, "
-          f"timed out a dripped head, served a GET in {slowest * 1000:.0f} ms beside 200 slowloris connections, "
+          f"timed out a dripped head, served a GET in {fastest * 1000:.0f} ms (fastest of 5) beside 200 slowloris connections, "
           "and survived hostile clients")
     return 0
 
