@@ -39,8 +39,8 @@ def sources(folder, suffix=".cpp"):
 
 
 def patch_targets(patch):
-    # The '+++ b/solutions/NN-name/file.cpp' lines (tests/mutants/README.md).
-    found = re.findall(r"^\+\+\+ (?:b/)?solutions/[^/]+/(\S+)", patch.read_text(), re.MULTILINE)
+    # The '+++ b/solutions/NN-name/file.cpp' lines, or exercises/ for a given file (tests/mutants/README.md).
+    found = re.findall(r"^\+\+\+ (?:b/)?(?:solutions|exercises)/[^/]+/(\S+)", patch.read_text(), re.MULTILINE)
     return sorted(set(found))
 
 

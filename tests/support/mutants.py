@@ -2,7 +2,8 @@
 """Mutants: small patches that put one classic bug into a lesson's solution.
 
 A mutant is tests/mutants/NN-name/<what-is-wrong>.patch, a unified diff against
-solutions/NN-name/<file>.cpp. The free text before its first '---' line (which
+solutions/NN-name/<file>.cpp, or against exercises/NN-name/<file>.cpp for a file
+exercise.json's "given" names (the solution builds it from there). The free text before its first '---' line (which
 patch tools ignore) says what it is and which test cases must reject it:
 
     MUTANT: recv_exact calls recv once, as if one recv brought the whole message
@@ -28,6 +29,7 @@ The build (tests/meson.build) and the suite:
     mutants.py run PATCH TEST_BINARY                  the named cases must fail, each as declared
 """
 import difflib
+import json
 import os
 import pathlib
 import re
@@ -70,8 +72,9 @@ class Patch:
         if not self.files:
             raise PatchError(f"{self.path}: no diff after the header")
         for path, _ in self.files:
-            if not path.startswith(f"solutions/{self.lesson}/") or "/" in path.removeprefix(f"solutions/{self.lesson}/"):
-                raise PatchError(f"{self.path}: changes {path}; a mutant changes only solutions/{self.lesson}/*.cpp")
+            if path != source_path(self.lesson, pathlib.PurePosixPath(path).name):
+                raise PatchError(f"{self.path}: changes {path}; a mutant changes only solutions/{self.lesson}/*.cpp "
+                                 f"and the exercise's given files ({', '.join(given_files(self.lesson)) or 'none'})")
 
     def targets(self):
         return sorted(pathlib.PurePosixPath(path).name for path, _ in self.files)
@@ -176,8 +179,15 @@ def patch_path(lesson, name):
     return ROOT / "tests" / "mutants" / lesson / f"{name}.patch"
 
 
-def solution_path(lesson, file):
-    return f"solutions/{lesson}/{file}"
+def given_files(lesson):
+    """The exercise files given complete (exercise.json's "given"): they live in exercises/ only."""
+    meta = ROOT / "exercises" / lesson / "exercise.json"
+    return json.loads(meta.read_text()).get("given", []) if meta.is_file() else []
+
+
+def source_path(lesson, file):
+    """Where the solution's `file` is: solutions/, or exercises/ for a given one."""
+    return f"exercises/{lesson}/{file}" if file in given_files(lesson) else f"solutions/{lesson}/{file}"
 
 
 def all_patches():
@@ -191,14 +201,15 @@ def scratch_dir(lesson, name):
 # --- contributor commands ------------------------------------------------------
 
 def cmd_new(lesson, name, file=None):
-    solutions = sorted((ROOT / "solutions" / lesson).glob("*.cpp"))
+    solutions = sorted([*(ROOT / "solutions" / lesson).glob("*.cpp"),
+                        *(ROOT / "exercises" / lesson / given for given in given_files(lesson))], key=lambda p: p.name)
     if not solutions:
         raise PatchError(f"solutions/{lesson} has no .cpp file")
     if patch_path(lesson, name).exists():
         raise PatchError(f"{patch_path(lesson, name).relative_to(ROOT)} exists: use 'edit {lesson} {name}'")
     chosen = [p for p in solutions if p.name == file] if file else solutions[:1]
     if not chosen or (len(solutions) > 1 and not file):
-        raise PatchError(f"say which file of solutions/{lesson} to mutate: {', '.join(p.name for p in solutions)}")
+        raise PatchError(f"say which file of the solution to mutate: {', '.join(p.name for p in solutions)}")
     target = scratch_dir(lesson, name)
     target.mkdir(parents=True, exist_ok=True)
     (target / chosen[0].name).write_text(chosen[0].read_text())
@@ -218,7 +229,7 @@ def cmd_edit(lesson, name):
         # The solution moved under the patch: start again from the solution.
         print(f"{error}\n\nThe scratch copy is the current solution: put the bug back in, as the old patch did:\n")
         print(patch.path.read_text())
-        mutated = {file: (ROOT / solution_path(lesson, file)).read_text() for file in patch.targets()}
+        mutated = {file: (ROOT / source_path(lesson, file)).read_text() for file in patch.targets()}
     for file, text in mutated.items():
         (target / file).write_text(text)
         print(f"edit {(target / file).relative_to(ROOT)}, then: tests/support/mutants.py refresh {lesson} {name}")
@@ -230,7 +241,7 @@ def patch_from_scratch(lesson, name):
     header = header_of(path) if path.exists() else (target / "header").read_text()
     diffs = []
     for edited in sorted(target.glob("*.cpp")):
-        relative = solution_path(lesson, edited.name)
+        relative = source_path(lesson, edited.name)
         diffs.append(make_diff(relative, (ROOT / relative).read_text(), edited.read_text()))
     if not "".join(diffs):
         raise PatchError(f"{target.relative_to(ROOT)}: the scratch copy is the solution: no bug yet")
