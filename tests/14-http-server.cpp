@@ -17,15 +17,18 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "14-http-server/http_fixture.hpp"
 #include "harness.hpp"
+#include "http_on_loop.hpp"
+#include "http_replies.hpp"
 #include "http_server.hpp"
 #include "tcp_proxy.hpp"
 #include "waits.hpp"
 
 using namespace std::chrono_literals;
-using fixtures::Reply;
-using fixtures::ReplyReader;
+using harness::Reply;
+using harness::ReplyReader;
+// Exercise 14's server: http::Server on the learner's parser and router.
+using HttpServer = harness::HttpServerOnLoop<http::Server, http::Router, http::ServerOptions>;
 
 namespace {
 
@@ -466,7 +469,7 @@ TEST_CASE("serialize: HEAD, 204 and 304 carry no body, and HEAD keeps the GET's 
 // ---- the whole server, over loopback -------------------------------------------
 
 TEST_CASE("server: two requests on one kept-alive connection") {
-    fixtures::HttpServer server(test_app());
+    HttpServer server(test_app());
     auto client = harness::Client::connect(server.port());
     INFO(client);
     ReplyReader reader(client);
@@ -481,7 +484,7 @@ TEST_CASE("server: two requests on one kept-alive connection") {
 }
 
 TEST_CASE("server: pipelined requests in one write are answered in order, HEAD without a body") {
-    fixtures::HttpServer server(test_app());
+    HttpServer server(test_app());
     auto client = harness::Client::connect(server.port());
     INFO(client);
     ReplyReader reader(client);
@@ -518,7 +521,7 @@ TEST_CASE("server: a long answer still going out is not overtaken by the next on
         harness::wait_until_read(harness::peer_socket(client_fd), client_fd, "the client reads what was sent");
         return http::Response::text("second");
     });
-    fixtures::HttpServer server(std::move(app), {.output_limit = 4 << 20}, 16 * 1024);
+    HttpServer server(std::move(app), {.output_limit = 4 << 20}, 16 * 1024);
     auto client = harness::Client::connect(server.port());
     client_fd = client.fd();
     const int small_buffer = 16 * 1024;
@@ -542,7 +545,7 @@ TEST_CASE("server: answers bigger than the output limit, pipelined, all come (th
     const std::string big = harness::random_bytes(1200 * 1024, 15);
     http::Router app = test_app();
     app.get("/big", [&big](const http::Request&) { return http::Response::text(big); });
-    fixtures::HttpServer server(std::move(app));
+    HttpServer server(std::move(app));
     for (int round = 0; round < 3; ++round) {
         auto client = harness::Client::connect(server.port());
         INFO(client);
@@ -562,7 +565,7 @@ TEST_CASE("server: answers bigger than the output limit, pipelined, all come (th
 }
 
 TEST_CASE("server: Connection: close and HTTP/1.0 end the connection after the answer") {
-    fixtures::HttpServer server(test_app());
+    HttpServer server(test_app());
     {
         auto client = harness::Client::connect(server.port());
         INFO(client);
@@ -601,7 +604,7 @@ TEST_CASE("server: Connection: close and HTTP/1.0 end the connection after the a
 TEST_CASE("server: request bodies through a re-chunking proxy, Content-Length and chunked") {
     http::Router app;
     app.post("/echo", [](const http::Request& r) { return http::Response::text(r.body); });
-    fixtures::HttpServer server(std::move(app));
+    HttpServer server(std::move(app));
     harness::TcpProxy proxy(server.port(), {.min_piece = 1, .max_piece = 5});
     INFO(proxy.describe());
     auto client = harness::Client::connect(proxy.port());
@@ -625,7 +628,7 @@ TEST_CASE("server: request bodies through a re-chunking proxy, Content-Length an
 TEST_CASE("server: a body sent in two writes, the server having read the first before the second comes") {
     http::Router app;
     app.post("/echo", [](const http::Request& r) { return http::Response::text(r.body); });
-    fixtures::HttpServer server(std::move(app));
+    HttpServer server(std::move(app));
     auto client = harness::Client::connect(server.port());
     INFO(client);
     ReplyReader reader(client);
@@ -643,7 +646,7 @@ TEST_CASE("server: a body sent in two writes, the server having read the first b
 TEST_CASE("server: a malformed request gets its 4xx and a close, and the server serves the next client") {
     http::ServerOptions options;
     options.limits.max_request_line = 1024;
-    fixtures::HttpServer server(test_app(), options);
+    HttpServer server(test_app(), options);
     {
         auto client = harness::Client::connect(server.port());
         INFO(client);

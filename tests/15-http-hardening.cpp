@@ -20,13 +20,16 @@
 
 #include <fmt/core.h>
 
-#include "15-http-hardening/http_fixture.hpp"
 #include "hardening.hpp"
 #include "harness.hpp"
+#include "http_on_loop.hpp"
+#include "http_replies.hpp"
 
 using namespace std::chrono_literals;
-using fixtures15::Reply;
-using fixtures15::ReplyReader;
+using harness::Reply;
+using harness::ReplyReader;
+// Common/http's server with the learner's framing, static files and deadlines plugged in.
+using HttpServer = harness::HttpServerOnLoop<http::Server, http::Router, http::ServerOptions>;
 
 namespace {
 
@@ -170,7 +173,7 @@ http::ServerOptions test_options(http::Timeouts timeouts = {}) {
 // Sends `attack` on a fresh connection and returns every reply until the
 // server closes, checking that the first is `status` with Connection: close
 // and that nothing follows it.
-void expect_one_refusal(const fixtures15::HttpServer& server, const std::string& attack, int status) {
+void expect_one_refusal(const HttpServer& server, const std::string& attack, int status) {
     auto client = harness::Client::connect(server.port());
     INFO(client);
     ReplyReader reader(client);
@@ -188,7 +191,7 @@ void expect_one_refusal(const fixtures15::HttpServer& server, const std::string&
 }  // namespace
 
 TEST_CASE("framing: a second Content-Length cannot smuggle a request past the server") {
-    fixtures15::HttpServer server(smuggling_app(), test_options());
+    HttpServer server(smuggling_app(), test_options());
     const std::string smuggled = "GET /admin HTTP/1.1\r\nHost: t\r\n\r\n";
     // A naive server believes the first length, 0, and reads the "body" as the next request.
     expect_one_refusal(server,
@@ -204,7 +207,7 @@ TEST_CASE("framing: a second Content-Length cannot smuggle a request past the se
 }
 
 TEST_CASE("framing: Content-Length with Transfer-Encoding is refused and the connection closed") {
-    fixtures15::HttpServer server(smuggling_app(), test_options());
+    HttpServer server(smuggling_app(), test_options());
     // A front end that frames by Content-Length (6: "0\r\n\r\nG") and a back end that
     // frames by chunks would leave "G" to prefix the next user's request.
     expect_one_refusal(server,
@@ -491,7 +494,7 @@ std::chrono::milliseconds drip_until_answered(harness::Client& client, std::stri
 }  // namespace
 
 TEST_CASE("deadlines: a client that drips its head a byte at a time gets 408 and a close, on time") {
-    fixtures15::HttpServer server(smuggling_app(), test_options({.header = 300ms, .idle = 5s}));
+    HttpServer server(smuggling_app(), test_options({.header = 300ms, .idle = 5s}));
     auto client = harness::Client::connect(server.port());
     INFO(client);
     const std::string head = "GET / HTTP/1.1\r\nHost: t\r\n" + std::string(200, 'X') + ": y\r\n\r\n";
@@ -508,7 +511,7 @@ TEST_CASE("deadlines: a client that drips its head a byte at a time gets 408 and
 }
 
 TEST_CASE("deadlines: a stalled body gets 408; an idle keep-alive connection is closed without a word") {
-    fixtures15::HttpServer server(smuggling_app(), test_options({.header = 300ms, .idle = 300ms}));
+    HttpServer server(smuggling_app(), test_options({.header = 300ms, .idle = 300ms}));
     {
         auto client = harness::Client::connect(server.port());
         INFO(client);
