@@ -10,7 +10,6 @@ chromium or websockets. Every wait has a deadline.
     16_browser_chat.py CHAT_SERVER OUT_DIR
 """
 import asyncio
-import atexit
 import base64
 import importlib
 import itertools
@@ -132,7 +131,6 @@ def main():
     out_dir.mkdir(parents=True, exist_ok=True)
     screenshot = out_dir / "16-browser-chat.png"
     server = Server([program, "--quiet"])
-    atexit.register(lambda: server.process.poll() is None and server.process.kill())  # when a failure exits early
     with tempfile.TemporaryDirectory(prefix="workbook-chromium-") as profile:
         env = {"PATH": "/usr/bin:/bin", "HOME": profile}
         chrome = Program([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

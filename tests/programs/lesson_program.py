@@ -1,7 +1,10 @@
 """What the end-to-end program tests share: run a lesson's program as a learner
 would, collect what it prints as it comes, wait for a line with a deadline,
 stop a server with Ctrl-C (SIGINT) and check it exits cleanly, and talk to it
-over loopback. Every wait has a deadline."""
+over loopback. Every wait has a deadline. A program still running when the
+test ends (a failure exits early; meson's timeout sends SIGTERM) is killed:
+none outlives its test."""
+import atexit
 import os
 import re
 import signal
@@ -15,6 +18,19 @@ import time
 DEADLINE = 5.0
 ENV = {"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
 LISTENING = r"listening on (?P<host>\S+):(?P<port>\d+)"
+_STARTED = []  # every Program's process, for the clean-up at exit
+
+
+@atexit.register
+def _kill_leftovers():
+    for process in _STARTED:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+# sys.exit runs the atexit clean-up; the default SIGTERM would skip it.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def fail(message, server=None):
@@ -69,6 +85,7 @@ class Program:
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
                                         text=True, env=env)
+        _STARTED.append(self.process)
         self.stdout, self.stderr = [], []
         self.changed = threading.Condition()
         pipes = [(self.process.stdout, self.stdout)]
