@@ -17,6 +17,7 @@
 #include "http.hpp"
 #include "http_peer.hpp"
 #include "net/tcp.hpp"
+#include "pieces.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -37,18 +38,10 @@ Parsed parse_pieces(std::string_view bytes, const std::vector<std::size_t>& cuts
                     bool close_at_end = false, http::Limits limits = {}) {
     http::ResponseParser parser(method, limits);
     Parsed parsed;
-    std::size_t from = 0;
-    std::vector<std::size_t> ends = cuts;
-    ends.push_back(bytes.size());
-    for (const std::size_t end : ends) {
-        if (end <= from) {
-            continue;
-        }
-        const std::string_view piece = bytes.substr(from, end - from);
+    for (const std::string_view piece : harness::pieces(bytes, cuts)) {
         const std::size_t used = parser.feed(piece);
         REQUIRE(used <= piece.size());
         parsed.used += used;
-        from = end;
         if (used < piece.size()) {
             REQUIRE(parser.done());  // only a complete response leaves bytes behind
             break;

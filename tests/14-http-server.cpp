@@ -21,6 +21,7 @@
 #include "http_on_loop.hpp"
 #include "http_replies.hpp"
 #include "http_server.hpp"
+#include "pieces.hpp"
 #include "tcp_proxy.hpp"
 #include "waits.hpp"
 
@@ -38,19 +39,15 @@ std::vector<http::Request> parse_pieces(std::string_view bytes, const std::vecto
                                         http::Limits limits = {}) {
     http::RequestParser parser(limits);
     std::vector<http::Request> requests;
-    std::vector<std::size_t> ends = cuts;
-    ends.push_back(bytes.size());
-    std::size_t from = 0;
-    for (const std::size_t end : ends) {
-        while (from < end) {
-            const std::string_view piece = bytes.substr(from, end - from);
+    for (std::string_view piece : harness::pieces(bytes, cuts)) {
+        while (!piece.empty()) {
             const std::size_t used = parser.feed(piece);
             REQUIRE(used <= piece.size());
-            from += used;
+            piece.remove_prefix(used);
             if (parser.done()) {
                 requests.push_back(parser.take());
             } else {
-                REQUIRE_MESSAGE(used == piece.size(), "feed() left bytes behind but the request is not done");
+                REQUIRE_MESSAGE(piece.empty(), "feed() left bytes behind but the request is not done");
             }
         }
     }
@@ -115,11 +112,7 @@ std::string header_of(std::string_view bytes, std::string_view name) {
 TEST_CASE("parser: a GET with its fields, path and query, fed whole and one byte at a time") {
     const std::string bytes = "GET /users/7?full=1&x=%20 HTTP/1.1\r\nHost: example.com\r\nAccept:   */*  \r\n"
                               "X-Empty:\r\n\r\n";
-    std::vector<std::size_t> every_byte;
-    for (std::size_t i = 1; i < bytes.size(); ++i) {
-        every_byte.push_back(i);
-    }
-    for (const auto& cuts : {std::vector<std::size_t>{}, every_byte}) {
+    for (const auto& cuts : {std::vector<std::size_t>{}, harness::every_byte(bytes)}) {
         auto requests = parse_pieces(bytes, cuts);
         REQUIRE(requests.size() == 1);
         const http::Request& r = requests.front();
@@ -184,11 +177,7 @@ TEST_CASE("parser: Content-Length: 0 is a complete request at its empty line, wi
 }
 
 TEST_CASE("parser: a chunked body with extensions and trailers, split at every byte") {
-    std::vector<std::size_t> every_byte;
-    for (std::size_t i = 1; i < chunked_c.size(); ++i) {
-        every_byte.push_back(i);
-    }
-    const auto requests = parse_pieces(chunked_c, every_byte);
+    const auto requests = parse_pieces(chunked_c, harness::every_byte(chunked_c));
     REQUIRE(requests.size() == 1);
     CHECK(requests[0].body == "abc0123456789abcdef");
     CHECK(requests[0].header("X-Trailer") == nullptr);  // trailers are not header fields

@@ -18,6 +18,7 @@
 #include "16-websocket/ws_fixture.hpp"
 #include "harness.hpp"
 #include "http/text.hpp"
+#include "pieces.hpp"
 #include "websocket.hpp"
 
 using fixtures16::client_frame;
@@ -36,13 +37,9 @@ struct Decoded {
 Decoded decode(std::string_view bytes, const std::vector<std::size_t>& cuts = {}, std::size_t limit = 1 << 20) {
     ws::FrameDecoder decoder(limit);
     Decoded out;
-    std::size_t from = 0;
-    std::vector<std::size_t> ends = cuts;
-    ends.push_back(bytes.size());
     try {
-        for (const std::size_t end : ends) {
-            decoder.feed(bytes.substr(from, end - from));
-            from = end;
+        for (const std::string_view piece : harness::pieces(bytes, cuts)) {
+            decoder.feed(piece);
             while (std::optional<ws::Message> message = decoder.next()) {
                 out.messages.push_back(std::move(*message));
             }
@@ -182,11 +179,7 @@ TEST_CASE("frames: a stream of every kind of frame decodes the same, cut at ever
         CAPTURE(cut);
         check_mixed(decode(stream, {cut}));
     }
-    std::vector<std::size_t> every_byte;
-    for (std::size_t cut = 1; cut < stream.size(); ++cut) {
-        every_byte.push_back(cut);
-    }
-    check_mixed(decode(stream, every_byte));
+    check_mixed(decode(stream, harness::every_byte(stream)));
 }
 
 TEST_CASE("frames: 16-bit and 64-bit lengths are big-endian") {

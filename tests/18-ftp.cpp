@@ -15,6 +15,7 @@
 #include "ftp.hpp"
 #include "ftp_peer.hpp"
 #include "harness.hpp"
+#include "pieces.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -34,18 +35,10 @@ struct Read {
 Read read_pieces(std::string_view bytes, const std::vector<std::size_t>& cuts) {
     ftp::ReplyReader reader;
     Read read;
-    std::size_t from = 0;
-    std::vector<std::size_t> ends = cuts;
-    ends.push_back(bytes.size());
-    for (const std::size_t end : ends) {
-        if (end <= from) {
-            continue;
-        }
-        const std::string_view piece = bytes.substr(from, end - from);
+    for (const std::string_view piece : harness::pieces(bytes, cuts)) {
         const std::size_t used = reader.feed(piece);
         REQUIRE(used <= piece.size());
         read.used += used;
-        from = end;
         if (used < piece.size()) {
             REQUIRE(reader.done());  // only a complete reply leaves bytes behind
             break;
@@ -56,13 +49,7 @@ Read read_pieces(std::string_view bytes, const std::vector<std::size_t>& cuts) {
     return read;
 }
 
-std::vector<std::size_t> every_byte(std::string_view bytes) {
-    std::vector<std::size_t> cuts;
-    for (std::size_t at = 1; at < bytes.size(); ++at) {
-        cuts.push_back(at);
-    }
-    return cuts;
-}
+using harness::every_byte;
 
 std::string reader_error(std::string_view bytes, ftp::Limits limits = {}) {
     ftp::ReplyReader reader(limits);
