@@ -130,7 +130,7 @@ class Connection;
 struct Handshake {
     std::string version;             // "TLSv1.3"
     std::string cipher;              // "TLS_AES_256_GCM_SHA384"
-    std::vector<std::string> chain;  // the subjects the server sent, leaf first: "CN = localhost"
+    std::vector<std::string> chain;  // the subjects the server sent, leaf first: "/CN=localhost"
     std::string verified;            // "ok", or the verify result's text (verify off)
 };
 

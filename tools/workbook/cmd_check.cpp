@@ -1,5 +1,6 @@
 // ./workbook check [NN]
 #include <cstdio>
+#include <string_view>
 
 #include <fmt/core.h>
 
@@ -28,8 +29,10 @@ int command_check(const Context& context, const Arguments& arguments) {
     if (lessons_done(context.course, progress) == static_cast<int>(context.course.lessons().size())) {
         fmt::print("\n {} That was the last one: every exercise passes.\n", context.out.paint(Tone::good, "✓"));
     } else if (current.name != lesson.name) {
-        fmt::print("\n next: {}   read {}, then ./workbook watch\n", context.out.paint(Tone::bold, lesson_heading(current)),
-                   current.chapter);
+        // After a lesson done out of order, the next is an earlier one still open: say why.
+        const std::string_view why = current.number < lesson.number ? "the first lesson not done yet: " : "";
+        fmt::print("\n next: {}{}   read {}, then ./workbook watch\n", why,
+                   context.out.paint(Tone::bold, lesson_heading(current)), current.chapter);
     }
     fmt::print("{}\n", context.out.paint(Tone::dim, fmt::format("       compare with the reference: ./workbook solution {}",
                                                                  lesson.number)));
