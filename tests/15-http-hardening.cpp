@@ -28,7 +28,7 @@
 using namespace std::chrono_literals;
 using harness::Reply;
 using harness::ReplyReader;
-// Common/http's server with the learner's framing, static files and deadlines plugged in.
+// The server of common/http, with the learner's framing, static files and deadlines plugged in.
 using HttpServer = harness::HttpServerOnLoop<http::Server, http::Router, http::ServerOptions>;
 
 namespace {

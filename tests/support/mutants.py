@@ -3,8 +3,9 @@
 
 A mutant is tests/mutants/NN-name/<what-is-wrong>.patch, a unified diff against
 solutions/NN-name/<file>.cpp, or against exercises/NN-name/<file>.cpp for a file
-exercise.json's "given" names (the solution builds it from there). The free text before its first '---' line (which
-patch tools ignore) says what it is and which test cases must reject it:
+exercise.json's "given" names (the solution builds it from there). The free text
+before its first '---' line (which patch tools ignore) says what it is and which
+test cases must reject it:
 
     MUTANT: recv_exact calls recv once, as if one recv brought the whole message
     Killed-by: recv_exact reads 1 MB through a re-chunking proxy

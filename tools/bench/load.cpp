@@ -135,8 +135,8 @@ int http(const net::Args& args, const net::Address& target, std::size_t connecti
     fmt::print("  latency       p50 {}   p99 {}   max {}\n", microseconds(p50), microseconds(p99), microseconds(max));
     fmt::print("  status        {}\n", result.non2xx == 0 ? std::string("every response 2xx")
                : fmt::format("{} of {} not 2xx (warm-up included), the first: {}",
-                                             with_commas(static_cast<double>(result.non2xx)),
-                                             with_commas(static_cast<double>(result.all_requests)), result.first_non2xx));
+                             with_commas(static_cast<double>(result.non2xx)),
+                             with_commas(static_cast<double>(result.all_requests)), result.first_non2xx));
     fmt::print("  unanswered    {} of {}\n", result.unanswered, net::plural(connections, "connection"));
     if (!result.first_error.empty()) {
         fmt::print("  first error   {} ({} failed)\n", result.first_error, net::plural(result.failed, "connection"));
